@@ -1,0 +1,313 @@
+# -*- test-case-name: tests.test_errors -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+MySQL errors as exceptions: each carries the error code, SQLSTATE and the
+text MySQL sends, and renders as an ERR packet (the ldaptor C{ldaperrors}
+pattern: errors as data).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Type
+
+
+class MySQLError(Exception):
+    """
+    An error that the server reports to the client as an ERR packet.
+
+    @cvar errorCode: MySQL's error number.
+    @cvar sqlState: the five-character SQLSTATE.
+    @cvar template: the message, with C{str.format} fields filled from the
+        keyword arguments of the constructor.
+    @ivar message: the formatted message.
+    """
+
+    errorCode = 1105
+    sqlState = "HY000"
+    template = "Unknown error"
+
+    #: errorCode -> class, filled by L{__init_subclass__}.
+    registry: Dict[int, Type["MySQLError"]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        MySQLError.registry.setdefault(cls.errorCode, cls)
+
+    def __init__(self, message: str | None = None, **fields: object) -> None:
+        if message is None:
+            message = self.template.format(**fields)
+        self.message = message
+        super().__init__(message)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.errorCode} ({self.sqlState}) {self.message!r}>"
+
+
+class UnknownError(MySQLError):
+    """
+    ER_UNKNOWN_ERROR: a generic failure (never carries details of the cause).
+    """
+
+    errorCode = 1105
+    sqlState = "HY000"
+    template = "Unknown error"
+
+
+class HandshakeError(MySQLError):
+    """
+    ER_HANDSHAKE_ERROR: a malformed connection-phase packet.
+    """
+
+    errorCode = 1043
+    sqlState = "08S01"
+    template = "Bad handshake"
+
+
+class AccessDenied(MySQLError):
+    """
+    ER_ACCESS_DENIED_ERROR: bad credentials, unknown user, refused proxy.
+    """
+
+    errorCode = 1045
+    sqlState = "28000"
+    template = "Access denied for user '{user}'@'{host}' (using password: {using})"
+
+
+class AccessDeniedNoPassword(MySQLError):
+    """
+    ER_ACCESS_DENIED_NO_PASSWORD_ERROR: a refusal by a method that uses no
+    password (C{auth_socket}).
+    """
+
+    errorCode = 1698
+    sqlState = "28000"
+    template = "Access denied for user '{user}'@'{host}'"
+
+
+class HostNotPrivileged(MySQLError):
+    """
+    ER_HOST_NOT_PRIVILEGED: no account may connect from this host; sent
+    instead of the handshake, without SQLSTATE.
+    """
+
+    errorCode = 1130
+    sqlState = "HY000"
+    template = "Host '{host}' is not allowed to connect to this MySQL server"
+
+
+class NotSupportedAuthMode(MySQLError):
+    """
+    ER_NOT_SUPPORTED_AUTH_MODE: the client cannot switch authentication
+    methods and the account's method is not the one it used.
+    """
+
+    errorCode = 1251
+    sqlState = "08004"
+    template = (
+        "Client does not support authentication protocol requested by server; "
+        "consider upgrading MySQL client"
+    )
+
+
+class PluginNotLoaded(MySQLError):
+    """
+    ER_PLUGIN_IS_NOT_LOADED.
+    """
+
+    errorCode = 1524
+    sqlState = "HY000"
+    template = "Plugin '{plugin}' is not loaded"
+
+
+class AccountLocked(MySQLError):
+    """
+    ER_ACCOUNT_HAS_BEEN_LOCKED.
+    """
+
+    errorCode = 3118
+    sqlState = "HY000"
+    template = "Access denied for user '{user}'@'{host}'. Account is locked."
+
+
+class SecureTransportRequired(MySQLError):
+    """
+    ER_SECURE_TRANSPORT_REQUIRED.
+    """
+
+    errorCode = 3159
+    sqlState = "HY000"
+    template = (
+        "Connections using insecure transport are prohibited while "
+        "--require_secure_transport=ON."
+    )
+
+
+class ParseError(MySQLError):
+    """
+    ER_PARSE_ERROR.
+    """
+
+    errorCode = 1064
+    sqlState = "42000"
+    template = (
+        "You have an error in your SQL syntax; check the manual that "
+        "corresponds to your MySQL server version for the right syntax to use "
+        "near '{near}' at line {line}"
+    )
+
+
+class EmptyQuery(MySQLError):
+    """
+    ER_EMPTY_QUERY.
+    """
+
+    errorCode = 1065
+    sqlState = "42000"
+    template = "Query was empty"
+
+
+class CannotUser(MySQLError):
+    """
+    ER_CANNOT_USER: an account statement failed for some of its accounts.
+    """
+
+    errorCode = 1396
+    sqlState = "HY000"
+    template = "Operation {operation} failed for {accounts}"
+
+
+class SpecificAccessDenied(MySQLError):
+    """
+    ER_SPECIFIC_ACCESS_DENIED_ERROR: the statement needs a privilege the
+    session's account does not hold.
+    """
+
+    errorCode = 1227
+    sqlState = "42000"
+    template = (
+        "Access denied; you need (at least one of) the {privilege} "
+        "privilege(s) for this operation"
+    )
+
+
+class NonExistingGrant(MySQLError):
+    """
+    ER_NONEXISTING_GRANT: SHOW GRANTS / REVOKE for an account that has no
+    such grant.
+    """
+
+    errorCode = 1141
+    sqlState = "42000"
+    template = "There is no such grant defined for user '{user}' on host '{host}'"
+
+
+class PasswordNoMatch(MySQLError):
+    """
+    ER_PASSWORD_NO_MATCH: SET PASSWORD FOR an account that does not exist.
+    """
+
+    errorCode = 1133
+    sqlState = "42000"
+    template = "Can't find any matching row in the user table"
+
+
+class NotSupportedYet(MySQLError):
+    """
+    ER_NOT_SUPPORTED_YET: a statement this server does not implement.
+    """
+
+    errorCode = 1235
+    sqlState = "42000"
+    template = "This version of MySQL doesn't yet support '{what}'"
+
+
+class UnknownSystemVariable(MySQLError):
+    """
+    ER_UNKNOWN_SYSTEM_VARIABLE.
+    """
+
+    errorCode = 1193
+    sqlState = "HY000"
+    template = "Unknown system variable '{name}'"
+
+
+class NoDatabaseSelected(MySQLError):
+    """
+    ER_NO_DB_ERROR.
+    """
+
+    errorCode = 1046
+    sqlState = "3D000"
+    template = "No database selected"
+
+
+class UnknownCommand(MySQLError):
+    """
+    ER_UNKNOWN_COM_ERROR: a command byte this server does not serve.
+    """
+
+    errorCode = 1047
+    sqlState = "08S01"
+    template = "Unknown command"
+
+
+class NetPacketTooLarge(MySQLError):
+    """
+    ER_NET_PACKET_TOO_LARGE.
+    """
+
+    errorCode = 1153
+    sqlState = "08S01"
+    template = "Got a packet bigger than 'max_allowed_packet' bytes"
+
+
+class NetPacketsOutOfOrder(MySQLError):
+    """
+    ER_NET_PACKETS_OUT_OF_ORDER.
+    """
+
+    errorCode = 1156
+    sqlState = "08S01"
+    template = "Got packets out of order"
+
+
+class ReadTimeout(MySQLError):
+    """
+    ER_NET_READ_INTERRUPTED: the client did not finish in time.
+    """
+
+    errorCode = 1159
+    sqlState = "08S01"
+    template = "Got timeout reading communication packets"
+
+
+class WrongValueForVar(MySQLError):
+    """
+    ER_WRONG_VALUE_FOR_VAR.
+    """
+
+    errorCode = 1231
+    sqlState = "42000"
+    template = "Variable '{name}' can't be set to the value of '{value}'"
+
+
+class PasswordFormat(MySQLError):
+    """
+    ER_PASSWORD_FORMAT: an C{AS 'hash'} string that is not a valid hash for
+    the method.
+    """
+
+    errorCode = 1827
+    sqlState = "HY000"
+    template = (
+        "The password hash doesn't have the expected format."
+    )
+
+
+def errorForCode(code: int) -> Type[MySQLError]:
+    """
+    @param code: a MySQL error number.
+    @return: the registered L{MySQLError} subclass for it, or L{MySQLError}.
+    """
+    return MySQLError.registry.get(code, MySQLError)

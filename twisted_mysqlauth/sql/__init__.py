@@ -1,0 +1,5 @@
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+sql
+"""
