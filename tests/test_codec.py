@@ -1,0 +1,117 @@
+# -*- test-case-name: tests.test_codec -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+Tests for L{twisted_mysqlauth.wire.codec}.
+"""
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_mysqlauth.wire.codec import (
+    Packet,
+    PacketDecoder,
+    PacketTooLarge,
+    encodePacket,
+)
+from twisted_mysqlauth.wire.constants import MAX_PAYLOAD
+
+
+class EncodePacketTests(SynchronousTestCase):
+    """
+    Tests for L{encodePacket}.
+    """
+
+    def test_small(self):
+        """
+        A short payload gets a 3-byte little-endian length and the sequence
+        id, and the next id is one more.
+        """
+        self.assertEqual(encodePacket(7, b"abc"), (b"\x03\x00\x00\x07abc", 8))
+
+    def test_sequenceWraps(self):
+        """
+        Sequence ids wrap from 255 to 0.
+        """
+        self.assertEqual(encodePacket(255, b"")[1], 0)
+
+    def test_exactlyMaxPayload(self):
+        """
+        A payload of exactly 0xFFFFFF bytes is followed by an empty packet
+        that ends it.
+        """
+        data, nextSeq = encodePacket(0, b"a" * MAX_PAYLOAD)
+        self.assertEqual(data[:4], b"\xff\xff\xff\x00")
+        self.assertEqual(data[-4:], b"\x00\x00\x00\x01")
+        self.assertEqual(len(data), MAX_PAYLOAD + 8)
+        self.assertEqual(nextSeq, 2)
+
+    def test_largeSplit(self):
+        """
+        A payload over 0xFFFFFF bytes is split into a full chunk and the
+        rest, with consecutive sequence ids.
+        """
+        data, nextSeq = encodePacket(3, b"b" * (MAX_PAYLOAD + 2))
+        self.assertEqual(data[:4], b"\xff\xff\xff\x03")
+        self.assertEqual(data[4 + MAX_PAYLOAD : 8 + MAX_PAYLOAD], b"\x02\x00\x00\x04")
+        self.assertEqual(nextSeq, 5)
+
+
+class PacketDecoderTests(SynchronousTestCase):
+    """
+    Tests for L{PacketDecoder}.
+    """
+
+    def test_byteAtATime(self):
+        """
+        Packets delivered one byte at a time are decoded once complete.
+        """
+        decoder = PacketDecoder(1024)
+        wire = b"\x02\x00\x00\x00hi\x00\x00\x00\x01"
+        packets = []
+        for i in range(len(wire)):
+            packets.extend(decoder.feed(wire[i : i + 1]))
+        self.assertEqual(packets, [Packet(0, 0, b"hi"), Packet(1, 1, b"")])
+
+    def test_continuationJoined(self):
+        """
+        Chunks of 0xFFFFFF bytes are joined with the chunk that ends them;
+        the packet records its first and last sequence ids.
+        """
+        payload = bytes(range(256)) * (MAX_PAYLOAD // 256 + 1)
+        wire, _ = encodePacket(9, payload)
+        decoder = PacketDecoder(len(payload))
+        packets = decoder.feed(wire[:1000]) + decoder.feed(wire[1000:])
+        self.assertEqual(len(packets), 1)
+        self.assertEqual(packets[0].sequenceId, 9)
+        self.assertEqual(packets[0].lastSequenceId, 10)
+        self.assertEqual(packets[0].payload, payload)
+
+    def test_capRefusedFromHeader(self):
+        """
+        A packet whose header announces more than the cap is refused at
+        once, before its payload has arrived.
+        """
+        decoder = PacketDecoder(100)
+        self.assertRaises(PacketTooLarge, decoder.feed, b"\x65\x00\x00\x00")
+
+    def test_capCountsContinuations(self):
+        """
+        The cap applies to the joined payload, not to each chunk.
+        """
+        decoder = PacketDecoder(MAX_PAYLOAD + 10)
+        decoder.receive(b"\xff\xff\xff\x00" + b"a" * MAX_PAYLOAD)
+        decoder.receive(b"\x0b\x00\x00\x01")
+        self.assertRaises(PacketTooLarge, decoder.nextPacket)
+
+    def test_nextPacketStopsBetweenPackets(self):
+        """
+        L{PacketDecoder.nextPacket} takes one packet and leaves the rest
+        buffered, so that L{PacketDecoder.takeBuffered} returns exactly the
+        bytes after it (the TLS ClientHello after an SSLRequest).
+        """
+        decoder = PacketDecoder(1024)
+        decoder.receive(b"\x01\x00\x00\x01X" + b"\x16\x03\x01garbage")
+        self.assertEqual(decoder.nextPacket(), Packet(1, 1, b"X"))
+        self.assertEqual(decoder.bufferedSize(), 10)
+        self.assertEqual(decoder.takeBuffered(), b"\x16\x03\x01garbage")
+        self.assertIsNone(decoder.nextPacket())

@@ -1,0 +1,105 @@
+# -*- test-case-name: tests.test_packets -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+Numbers of the MySQL client/server protocol: capability flags, status
+flags, packet markers and command bytes (values from MySQL's
+C{include/mysql_com.h}).
+"""
+
+# Capability flags.
+CLIENT_LONG_PASSWORD = 1 << 0
+CLIENT_FOUND_ROWS = 1 << 1
+CLIENT_LONG_FLAG = 1 << 2
+CLIENT_CONNECT_WITH_DB = 1 << 3
+CLIENT_NO_SCHEMA = 1 << 4
+CLIENT_COMPRESS = 1 << 5
+CLIENT_ODBC = 1 << 6
+CLIENT_LOCAL_FILES = 1 << 7
+CLIENT_IGNORE_SPACE = 1 << 8
+CLIENT_PROTOCOL_41 = 1 << 9
+CLIENT_INTERACTIVE = 1 << 10
+CLIENT_SSL = 1 << 11
+CLIENT_IGNORE_SIGPIPE = 1 << 12
+CLIENT_TRANSACTIONS = 1 << 13
+CLIENT_RESERVED = 1 << 14
+CLIENT_SECURE_CONNECTION = 1 << 15
+CLIENT_MULTI_STATEMENTS = 1 << 16
+CLIENT_MULTI_RESULTS = 1 << 17
+CLIENT_PS_MULTI_RESULTS = 1 << 18
+CLIENT_PLUGIN_AUTH = 1 << 19
+CLIENT_CONNECT_ATTRS = 1 << 20
+CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA = 1 << 21
+CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS = 1 << 22
+CLIENT_SESSION_TRACK = 1 << 23
+CLIENT_DEPRECATE_EOF = 1 << 24
+CLIENT_QUERY_ATTRIBUTES = 1 << 27
+MULTI_FACTOR_AUTHENTICATION = 1 << 28
+
+#: What this server offers (CLIENT_SSL is added when TLS is configured).
+#: No compression, no session tracking, no local files, no query attributes.
+SERVER_CAPABILITIES = (
+    CLIENT_LONG_PASSWORD
+    | CLIENT_FOUND_ROWS
+    | CLIENT_LONG_FLAG
+    | CLIENT_CONNECT_WITH_DB
+    | CLIENT_NO_SCHEMA
+    | CLIENT_ODBC
+    | CLIENT_IGNORE_SPACE
+    | CLIENT_PROTOCOL_41
+    | CLIENT_INTERACTIVE
+    | CLIENT_IGNORE_SIGPIPE
+    | CLIENT_TRANSACTIONS
+    | CLIENT_SECURE_CONNECTION
+    | CLIENT_MULTI_STATEMENTS
+    | CLIENT_MULTI_RESULTS
+    | CLIENT_PS_MULTI_RESULTS
+    | CLIENT_PLUGIN_AUTH
+    | CLIENT_CONNECT_ATTRS
+    | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+    | CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS
+    | CLIENT_DEPRECATE_EOF
+)
+
+# Server status flags.
+SERVER_STATUS_IN_TRANS = 0x0001
+SERVER_STATUS_AUTOCOMMIT = 0x0002
+SERVER_MORE_RESULTS_EXISTS = 0x0008
+
+# Packet markers.
+OK_MARKER = 0x00
+AUTH_MORE_DATA_MARKER = 0x01
+AUTH_SWITCH_MARKER = 0xFE
+EOF_MARKER = 0xFE
+ERR_MARKER = 0xFF
+
+# caching_sha2_password status bytes (inside AuthMoreData).
+SHA2_REQUEST_PUBLIC_KEY = 0x02
+SHA2_FAST_AUTH_SUCCESS = 0x03
+SHA2_PERFORM_FULL_AUTHENTICATION = 0x04
+
+# Command bytes.
+COM_SLEEP = 0x00
+COM_QUIT = 0x01
+COM_INIT_DB = 0x02
+COM_QUERY = 0x03
+COM_FIELD_LIST = 0x04
+COM_STATISTICS = 0x09
+COM_PROCESS_INFO = 0x0A
+COM_PING = 0x0E
+COM_CHANGE_USER = 0x11
+COM_RESET_CONNECTION = 0x1F
+COM_SET_OPTION = 0x1B
+
+# Column types used by result sets here.
+MYSQL_TYPE_LONGLONG = 0x08
+MYSQL_TYPE_VAR_STRING = 0xFD
+
+#: utf8mb4_general_ci, the collation this server announces and uses for
+#: text columns (45); 63 is binary.
+UTF8MB4_GENERAL_CI = 45
+BINARY_COLLATION = 63
+
+#: The largest payload of one physical packet; a payload of this length is
+#: continued in the next packet.
+MAX_PAYLOAD = 0xFFFFFF

@@ -1,0 +1,482 @@
+# -*- test-case-name: tests.test_packets -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+The packets of the connection phase and the few of the command phase this
+server sends, as values with C{toWire()} (and C{fromWire()} where the
+server or our test client reads them).
+
+Layouts follow MySQL's C{sql/auth/sql_authentication.cc} as described in
+the protocol reference; every field a client sends is read through
+L{PayloadReader}, so a short or malformed packet raises
+L{twisted_mysqlauth.wire.types.Truncated} rather than reading garbage.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+import attr
+
+from twisted_mysqlauth.wire import constants as C
+from twisted_mysqlauth.wire.types import (
+    PayloadReader,
+    Truncated,
+    lenencBytes,
+    lenencInt,
+)
+
+#: The size of an SSLRequest and of the fixed head of a HandshakeResponse41.
+RESPONSE_HEADER_LENGTH = 32
+
+#: The largest connection-attribute block MySQL accepts.
+MAX_CONNECT_ATTRS_LENGTH = 65535
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class HandshakeV10:
+    """
+    The server's greeting (sequence id 0).
+
+    @ivar serverVersion: e.g. C{b"8.0.36-twisted_mysqlauth"}.
+    @ivar connectionId: the connection's id (C{CONNECTION_ID()}).
+    @ivar authPluginData: the default method's initial data: 20 nonce bytes
+        and a NUL for the password methods.
+    @ivar capabilities: the server's capability flags.
+    @ivar characterSet: the server's default collation id.
+    @ivar statusFlags: C{SERVER_STATUS_*} flags.
+    @ivar authPluginName: the client plugin name of the default method.
+    """
+
+    serverVersion: bytes
+    connectionId: int
+    authPluginData: bytes
+    capabilities: int
+    characterSet: int = C.UTF8MB4_GENERAL_CI
+    statusFlags: int = C.SERVER_STATUS_AUTOCOMMIT
+    authPluginName: bytes = b"caching_sha2_password"
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload.
+        """
+        data = self.authPluginData
+        if len(data) < 21:
+            # Clients read at least 8 + 12 bytes and a NUL.
+            data = data.rstrip(b"\x00").ljust(20, b"\x00") + b"\x00"
+        return b"".join(
+            [
+                b"\x0a",
+                self.serverVersion,
+                b"\x00",
+                struct.pack("<I", self.connectionId),
+                data[:8],
+                b"\x00",
+                struct.pack("<H", self.capabilities & 0xFFFF),
+                bytes([self.characterSet & 0xFF]),
+                struct.pack("<H", self.statusFlags),
+                struct.pack("<H", self.capabilities >> 16 & 0xFFFF),
+                bytes([len(data)]),
+                b"\x00" * 10,
+                data[8:],
+                self.authPluginName,
+                b"\x00",
+            ]
+        )
+
+    @classmethod
+    def fromWire(cls, payload: bytes) -> "HandshakeV10":
+        """
+        Read a greeting (the client side; used by L{twisted_mysqlauth.testing}).
+
+        @param payload: the payload.
+        @return: the greeting.
+        @raise Truncated: when malformed.
+        """
+        reader = PayloadReader(payload)
+        if reader.int1() != 10:
+            raise Truncated("not protocol 10")
+        version = reader.nulTerminated()
+        connectionId = reader.int4()
+        part1 = reader.fixed(8)
+        reader.fixed(1)
+        capsLow = reader.int2()
+        charset = reader.int1()
+        status = reader.int2()
+        capsHigh = reader.int2()
+        dataLength = reader.int1()
+        reader.fixed(10)
+        part2 = reader.fixed(max(13, dataLength - 8))
+        name = reader.nulTerminatedOrRest()
+        return cls(
+            serverVersion=version,
+            connectionId=connectionId,
+            authPluginData=part1 + part2,
+            capabilities=capsLow | capsHigh << 16,
+            characterSet=charset,
+            statusFlags=status,
+            authPluginName=name,
+        )
+
+
+def isSSLRequest(payload: bytes) -> bool:
+    """
+    @param payload: the first payload from a client.
+    @return: whether it is an SSLRequest: the 32-byte head of a handshake
+        response (or the legacy 4-byte flags) with C{CLIENT_SSL} set, and
+        nothing more.
+    """
+    if len(payload) not in (4, RESPONSE_HEADER_LENGTH):
+        return False
+    return bool(struct.unpack("<I", payload[:4])[0] & C.CLIENT_SSL)
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class SSLRequest:
+    """
+    A client's request to upgrade to TLS.
+    """
+
+    capabilities: int
+    maxPacketSize: int = 1 << 24
+    characterSet: int = C.UTF8MB4_GENERAL_CI
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload.
+        """
+        return (
+            struct.pack("<IIB", self.capabilities | C.CLIENT_SSL, self.maxPacketSize, self.characterSet)
+            + b"\x00" * 23
+        )
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class HandshakeResponse41:
+    """
+    The client's answer to the greeting.
+
+    @ivar capabilities: the client's flags as sent.
+    @ivar username: the user name, bytes (quotes around it removed, as MySQL
+        does).
+    @ivar authResponse: the client plugin's first data.
+    @ivar database: the initial database, or L{None}.
+    @ivar clientPluginName: the client plugin that produced C{authResponse},
+        or L{None} when the client does not do pluggable authentication.
+    @ivar connectAttributes: the connection attributes, as (key, value)
+        pairs of bytes.
+    """
+
+    capabilities: int
+    maxPacketSize: int
+    characterSet: int
+    username: bytes
+    authResponse: bytes = b""
+    database: Optional[bytes] = None
+    clientPluginName: Optional[bytes] = None
+    connectAttributes: Tuple[Tuple[bytes, bytes], ...] = ()
+
+    @classmethod
+    def fromWire(
+        cls, payload: bytes, serverCapabilities: int, header: Optional[bytes] = None
+    ) -> "HandshakeResponse41":
+        """
+        Parse a handshake response.
+
+        Optional fields are read according to the flags both sides set
+        (MariaDB's rule), because some clients set flags they then only
+        honour when the server offered them.
+
+        @param payload: the payload.
+        @param serverCapabilities: the flags the server offered.
+        @param header: after TLS, the 32-byte head of the SSLRequest: its
+            flags are kept, as MySQL does, and only the rest of C{payload}
+            is read.
+        @raise Truncated: when malformed (MySQL's "Bad handshake").
+        """
+        if len(payload) < RESPONSE_HEADER_LENGTH:
+            raise Truncated("handshake response shorter than 32 bytes")
+        head = PayloadReader(header if header is not None else payload)
+        clientCaps = head.int4()
+        maxPacket = head.int4()
+        charset = head.int1()
+        reader = PayloadReader(payload, RESPONSE_HEADER_LENGTH)
+        if not clientCaps & C.CLIENT_PROTOCOL_41:
+            raise Truncated("pre-4.1 clients are not supported")
+        caps = clientCaps & serverCapabilities
+        username = reader.nulTerminated()
+        if caps & C.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA:
+            authResponse = reader.lenencBytes()
+        elif caps & C.CLIENT_SECURE_CONNECTION:
+            authResponse = reader.fixed(reader.int1())
+        else:
+            authResponse = reader.nulTerminatedOrRest()
+        database = None
+        if caps & C.CLIENT_CONNECT_WITH_DB:
+            database = reader.nulTerminatedOrRest()
+        pluginName = None
+        if caps & C.CLIENT_PLUGIN_AUTH:
+            if reader.atEnd():
+                # MariaDB: "some clients lie" - the flag without the field.
+                pluginName = None
+            else:
+                pluginName = reader.nulTerminatedOrRest()
+        attributes: List[Tuple[bytes, bytes]] = []
+        if caps & C.CLIENT_CONNECT_ATTRS and not reader.atEnd():
+            total = reader.lenencInt()
+            if total > MAX_CONNECT_ATTRS_LENGTH:
+                raise Truncated("connection attributes too long")
+            block = PayloadReader(reader.fixed(total))
+            while not block.atEnd():
+                attributes.append((block.lenencBytes(), block.lenencBytes()))
+        if len(username) >= 2 and username[:1] == username[-1:] == b"'":
+            username = username[1:-1]
+        return cls(
+            capabilities=clientCaps,
+            maxPacketSize=maxPacket,
+            characterSet=charset,
+            username=username,
+            authResponse=authResponse,
+            database=database,
+            clientPluginName=pluginName,
+            connectAttributes=tuple(attributes),
+        )
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload (the client side; the lenenc auth response is
+            used when the flags say so).
+        """
+        caps = self.capabilities
+        parts = [
+            struct.pack("<IIB", caps, self.maxPacketSize, self.characterSet),
+            b"\x00" * 23,
+            self.username,
+            b"\x00",
+        ]
+        if caps & C.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA:
+            parts.append(lenencBytes(self.authResponse))
+        else:
+            parts.append(bytes([len(self.authResponse)]) + self.authResponse)
+        if caps & C.CLIENT_CONNECT_WITH_DB:
+            parts.append((self.database or b"") + b"\x00")
+        if caps & C.CLIENT_PLUGIN_AUTH:
+            parts.append((self.clientPluginName or b"") + b"\x00")
+        if caps & C.CLIENT_CONNECT_ATTRS:
+            block = b"".join(lenencBytes(k) + lenencBytes(v) for k, v in self.connectAttributes)
+            parts.append(lenencBytes(block))
+        return b"".join(parts)
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class AuthSwitchRequest:
+    """
+    Ask the client to continue with another client plugin.
+    """
+
+    pluginName: bytes
+    data: bytes = b""
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload.
+        """
+        return b"\xfe" + self.pluginName + b"\x00" + self.data
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class AuthMoreData:
+    """
+    Plugin data for the client, prefixed with C{0x01}.
+    """
+
+    data: bytes
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload.
+        """
+        return b"\x01" + self.data
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class OKPacket:
+    """
+    Success. With C{header=0xFE} it is the OK that ends a result set for a
+    client that set C{CLIENT_DEPRECATE_EOF}.
+    """
+
+    affectedRows: int = 0
+    lastInsertId: int = 0
+    statusFlags: int = C.SERVER_STATUS_AUTOCOMMIT
+    warnings: int = 0
+    info: bytes = b""
+    header: int = C.OK_MARKER
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload.
+        """
+        return (
+            bytes([self.header])
+            + lenencInt(self.affectedRows)
+            + lenencInt(self.lastInsertId)
+            + struct.pack("<HH", self.statusFlags, self.warnings)
+            + self.info
+        )
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class ERRPacket:
+    """
+    An error.
+
+    @ivar protocol41: whether the client announced C{CLIENT_PROTOCOL_41}
+        (then the SQLSTATE is sent); errors sent before the client said
+        anything carry none.
+    """
+
+    errorCode: int
+    sqlState: str
+    message: str
+    protocol41: bool = True
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload.
+        """
+        state = b""
+        if self.protocol41:
+            state = b"#" + self.sqlState.encode("ascii")[:5].ljust(5, b"0")
+        return (
+            b"\xff"
+            + struct.pack("<H", self.errorCode)
+            + state
+            + self.message.encode("utf-8", "replace")
+        )
+
+    @classmethod
+    def fromError(cls, error: "object", protocol41: bool = True) -> "ERRPacket":
+        """
+        @param error: a L{twisted_mysqlauth.errors.MySQLError}.
+        @param protocol41: see L{ERRPacket.protocol41}.
+        @return: the packet for it.
+        """
+        return cls(error.errorCode, error.sqlState, error.message, protocol41)  # type: ignore[attr-defined]
+
+    @classmethod
+    def fromWire(cls, payload: bytes) -> "ERRPacket":
+        """
+        @param payload: an ERR payload.
+        @return: the packet.
+        """
+        reader = PayloadReader(payload)
+        if reader.int1() != C.ERR_MARKER:
+            raise Truncated("not an ERR packet")
+        code = reader.int2()
+        state = ""
+        protocol41 = False
+        if reader.payload[reader.offset : reader.offset + 1] == b"#":
+            reader.fixed(1)
+            state = reader.fixed(5).decode("ascii", "replace")
+            protocol41 = True
+        return cls(code, state, reader.rest().decode("utf-8", "replace"), protocol41)
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class EOFPacket:
+    """
+    The end of column definitions or rows, for clients without
+    C{CLIENT_DEPRECATE_EOF}.
+    """
+
+    warnings: int = 0
+    statusFlags: int = C.SERVER_STATUS_AUTOCOMMIT
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload.
+        """
+        return b"\xfe" + struct.pack("<HH", self.warnings, self.statusFlags)
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class Column:
+    """
+    A result-set column (ColumnDefinition41).
+
+    @ivar name: the column's name as the client shows it.
+    @ivar columnType: C{MYSQL_TYPE_*}.
+    @ivar length: the column's display length.
+    """
+
+    name: str
+    columnType: int = C.MYSQL_TYPE_VAR_STRING
+    length: int = 1024
+    characterSet: int = C.UTF8MB4_GENERAL_CI
+    flags: int = 0
+    decimals: int = 0x1F
+    table: str = ""
+    schema: str = ""
+
+    def toWire(self) -> bytes:
+        """
+        @return: the payload.
+        """
+        name = self.name.encode("utf-8")
+        return b"".join(
+            [
+                lenencBytes(b"def"),
+                lenencBytes(self.schema.encode("utf-8")),
+                lenencBytes(self.table.encode("utf-8")),
+                lenencBytes(self.table.encode("utf-8")),
+                lenencBytes(name),
+                lenencBytes(name),
+                b"\x0c",
+                struct.pack(
+                    "<HIBHB",
+                    self.characterSet,
+                    self.length,
+                    self.columnType,
+                    self.flags,
+                    self.decimals,
+                ),
+                b"\x00\x00",
+            ]
+        )
+
+
+def textRow(values: Iterable[Optional[bytes]]) -> bytes:
+    """
+    @param values: one row's values, L{None} for SQL NULL.
+    @return: the payload of a text-protocol row.
+    """
+    return b"".join(b"\xfb" if v is None else lenencBytes(v) for v in values)
+
+
+def resultSet(
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Optional[bytes]]],
+    deprecateEOF: bool,
+    statusFlags: int = C.SERVER_STATUS_AUTOCOMMIT,
+) -> List[bytes]:
+    """
+    Build the payloads of a text result set.
+
+    @param columns: the columns.
+    @param rows: the rows, each a sequence of bytes or L{None}.
+    @param deprecateEOF: whether the client set C{CLIENT_DEPRECATE_EOF}.
+    @param statusFlags: the status flags for the final packet.
+    @return: the payloads, in order.
+    """
+    payloads = [lenencInt(len(columns))]
+    payloads.extend(column.toWire() for column in columns)
+    if not deprecateEOF:
+        payloads.append(EOFPacket(statusFlags=statusFlags).toWire())
+    payloads.extend(textRow(row) for row in rows)
+    if deprecateEOF:
+        payloads.append(OKPacket(statusFlags=statusFlags, header=C.EOF_MARKER).toWire())
+    else:
+        payloads.append(EOFPacket(statusFlags=statusFlags).toWire())
+    return payloads
