@@ -305,9 +305,95 @@ class PasswordFormat(MySQLError):
     )
 
 
+class SetPasswordAuthPlugin(MySQLError):
+    """
+    ER_SET_PASSWORD_AUTH_PLUGIN: SET PASSWORD for an account whose method
+    keeps no password.
+    """
+
+    errorCode = 1699
+    sqlState = "HY000"
+    template = "SET PASSWORD has no significance for users authenticating via plugins"
+
+
+class CantCreateUserWithGrant(MySQLError):
+    """
+    ER_CANT_CREATE_USER_WITH_GRANT: GRANT to an account that does not exist.
+    """
+
+    errorCode = 1410
+    sqlState = "42000"
+    template = "You are not allowed to create a user with GRANT"
+
+
+class NoSuchTable(MySQLError):
+    """
+    ER_NO_SUCH_TABLE.
+    """
+
+    errorCode = 1146
+    sqlState = "42S02"
+    template = "Table '{schema}.{table}' doesn't exist"
+
+
+class ReadOnlyVariable(MySQLError):
+    """
+    ER_INCORRECT_GLOBAL_LOCAL_VAR for a read-only variable.
+    """
+
+    errorCode = 1238
+    sqlState = "HY000"
+    template = "Variable '{name}' is a read only variable"
+
+
+class IncorrectGlobalLocalVar(MySQLError):
+    """
+    ER_INCORRECT_GLOBAL_LOCAL_VAR: a variable read or set in a scope it does
+    not have.
+    """
+
+    errorCode = 1238
+    sqlState = "HY000"
+    template = "Variable '{name}' is a {scope} variable"
+
+
+class FunctionDoesNotExist(MySQLError):
+    """
+    ER_SP_DOES_NOT_EXIST for a function this server does not have.
+    """
+
+    errorCode = 1305
+    sqlState = "42000"
+    template = "FUNCTION {name} does not exist"
+
+
+class BadFieldError(MySQLError):
+    """
+    ER_BAD_FIELD_ERROR.
+    """
+
+    errorCode = 1054
+    sqlState = "42S22"
+    template = "Unknown column '{column}' in '{where}'"
+
+
 def errorForCode(code: int) -> Type[MySQLError]:
     """
     @param code: a MySQL error number.
     @return: the registered L{MySQLError} subclass for it, or L{MySQLError}.
     """
     return MySQLError.registry.get(code, MySQLError)
+
+
+class WrongStringLength(MySQLError):
+    """
+    ER_WRONG_STRING_LENGTH: a user name or host name in an account name is
+    too long (the string is shown cut to 70 characters, as MySQL does).
+    """
+
+    errorCode = 1470
+    sqlState = "HY000"
+    template = (
+        "String '{string:.70}' is too long for {what} "
+        "(should be no longer than {limit})"
+    )

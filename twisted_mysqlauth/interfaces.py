@@ -131,6 +131,21 @@ class IAuthMethod(Interface):
         """
 
 
+class IPasswordMethod(IAuthMethod):
+    """
+    An auth method whose accounts store a password hash, so a cleartext
+    password (caching_sha2 full authentication, C{SET PASSWORD}) can be
+    checked against the authentication string.
+    """
+
+    def verifyPassword(authString, password):
+        """
+        @param authString: the account's stored string, bytes.
+        @param password: a cleartext password, bytes.
+        @return: whether they match (compared in constant time).
+        """
+
+
 class IAuthExchange(Interface):
     """
     One connection attempt's run of an L{IAuthMethod}.

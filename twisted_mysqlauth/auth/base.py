@@ -1,0 +1,110 @@
+# -*- test-case-name: tests.test_methods -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+What an auth method works with: the L{LoginAttempt} of one connection, and
+the steps an exchange returns (L{SendMoreData}, L{TryLogin}).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import attr
+from twisted.cred.error import LoginFailed, UnauthorizedLogin
+
+from twisted_mysqlauth.accounts.model import Account, ClientAddress
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class SendMoreData:
+    """
+    A step: send C{data} to the client as AuthMoreData and wait for its next
+    packet.
+    """
+
+    data: bytes
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class TryLogin:
+    """
+    A step: hand C{credentials} to the portal.
+    """
+
+    credentials: Any
+
+
+class MalformedResponse(UnauthorizedLogin):
+    """
+    The client's bytes do not fit the method (MySQL's ER_HANDSHAKE_ERROR
+    1043 when C{handshakeError} is set, else an access denial).
+    """
+
+    def __init__(self, message: str = "malformed response", handshakeError: bool = False):
+        super().__init__(message)
+        self.handshakeError = handshakeError
+
+
+class LoginRefusedWith(LoginFailed):
+    """
+    A refusal that carries the MySQL error to send (for example account
+    locked, 3118), raised by a realm or a method.
+
+    @ivar error: the L{twisted_mysqlauth.errors.MySQLError}.
+    """
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@attr.s(auto_attribs=True, eq=False)
+class LoginAttempt:
+    """
+    Everything known about one connection's login; the exchange reads it,
+    the realm gets it as the I{mind}. Checkers never see it: they only see
+    credentials.
+
+    @ivar connectionId: the connection's id.
+    @ivar client: where the client connects from.
+    @ivar handshakeNonce: the 20-byte nonce sent in the greeting.
+    @ivar secure: the transport is TLS or a UNIX socket (caching_sha2's
+        notion of secure).
+    @ivar tls: the transport is TLS (sha256_password's notion of secure).
+    @ivar server: the L{twisted_mysqlauth.server.ServerConfiguration}.
+    @ivar username: the user name the client sent (text); L{None} until the
+        handshake response arrives.
+    @ivar account: the matched account (or the decoy for an unknown user);
+        L{None} until then.
+    @ivar knownUser: whether C{account} is a real account.
+    @ivar database: the initial database the client asked for.
+    @ivar clientPluginName: the client plugin of the handshake response.
+    @ivar connectAttributes: the connection attributes.
+    @ivar passwordUsed: set by exchanges that received a non-empty password
+        response: C{(using password: YES)} in a refusal.
+    @ivar peerCredentials: the UNIX peer credentials read at connect, or
+        L{None}.
+    """
+
+    connectionId: int
+    client: ClientAddress
+    handshakeNonce: bytes
+    secure: bool
+    tls: bool
+    server: Any
+    username: Optional[str] = None
+    account: Optional[Account] = None
+    knownUser: bool = False
+    database: Optional[str] = None
+    clientPluginName: Optional[str] = None
+    connectAttributes: tuple = ()
+    passwordUsed: bool = False
+    peerCredentials: Any = None
+
+    @property
+    def usernameBytes(self) -> bytes:
+        """
+        The user name as UTF-8 bytes (a cred avatarId is bytes).
+        """
+        return (self.username or "").encode("utf-8")

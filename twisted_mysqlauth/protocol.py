@@ -1,0 +1,533 @@
+# -*- test-case-name: tests.test_protocol -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+The MySQL server protocol: the connection phase (greeting, TLS upgrade,
+handshake response, method switch, AuthMoreData rounds, OK or ERR) and the
+hand-off of the logged-in avatar to a session that serves the command
+phase.
+
+After a failed login the protocol sends one ERR and closes; it never reads
+another packet from that connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+from zope.interface import implementer
+
+from twisted.cred.error import LoginFailed, UnauthorizedLogin
+from twisted.internet import defer
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
+from twisted.internet.interfaces import ISSLTransport, ITLSTransport
+from twisted.internet.protocol import Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from twisted_mysqlauth import errors
+from twisted_mysqlauth.accounts.model import ClientAddress
+from twisted_mysqlauth.auth.base import (
+    LoginAttempt,
+    LoginRefusedWith,
+    MalformedResponse,
+    SendMoreData,
+    TryLogin,
+)
+from twisted_mysqlauth.interfaces import IMySQLAvatar
+from twisted_mysqlauth.session import IMySQLConnection
+from twisted_mysqlauth.wire import constants as C
+from twisted_mysqlauth.wire.codec import PacketDecoder, PacketTooLarge, encodePacket
+from twisted_mysqlauth.wire.packets import (
+    AuthMoreData,
+    AuthSwitchRequest,
+    Column,
+    ERRPacket,
+    HandshakeResponse41,
+    HandshakeV10,
+    OKPacket,
+    isSSLRequest,
+    resultSet,
+)
+from twisted_mysqlauth.wire.types import Truncated
+
+#: The largest packet read before authentication: a handshake response
+#: with 64 KiB of connection attributes fits; nothing else is needed.
+PRE_AUTH_MAX_PACKET = 96 * 1024
+
+
+def clientAddressFor(peer: Any) -> ClientAddress:
+    """
+    Where a transport's peer is, for account matching: a UNIX socket and
+    loopback TCP are C{localhost}, as in MySQL.
+
+    @param peer: C{transport.getPeer()}.
+    @return: the L{ClientAddress}.
+    """
+    if isinstance(peer, UNIXAddress):
+        return ClientAddress(hostName="localhost", ip=None, isUNIXSocket=True)
+    if isinstance(peer, (IPv4Address, IPv6Address)):
+        ip = peer.host
+        if ip.startswith("::ffff:") and "." in ip:
+            ip = ip[len("::ffff:") :]
+        if ip.startswith("127.") or ip == "::1":
+            return ClientAddress(hostName="localhost", ip=ip)
+        return ClientAddress(hostName=None, ip=ip)
+    return ClientAddress(hostName=None, ip=None)
+
+
+def _usernameText(raw: bytes) -> str:
+    """
+    Decode a user name; bytes that are not UTF-8 can match no account
+    (they become U+FFFD).
+    """
+    return raw.decode("utf-8", "replace")
+
+
+@implementer(IMySQLConnection)
+class MySQLServerProtocol(Protocol):
+    """
+    One client connection.
+
+    @ivar factory: the L{twisted_mysqlauth.server.MySQLServerFactory}.
+    @ivar attempt: the L{LoginAttempt} (the realm's mind).
+    @ivar avatar: the logged-in L{IMySQLAvatar}, once there is one.
+    @ivar session: the command-phase session, once logged in.
+    @ivar clientCapabilities: the client's capability flags.
+    """
+
+    _log = Logger()
+
+    attempt: LoginAttempt
+    avatar: Any = None
+    session: Any = None
+    clientCapabilities = 0
+    _state = "new"
+    _timeoutCall: Any = None
+
+    # -- connection lifecycle ------------------------------------------------
+
+    def connectionMade(self) -> None:
+        config = self.factory.config
+        self.connectionId = self.factory.nextConnectionId()
+        self._decoder = PacketDecoder(PRE_AUTH_MAX_PACKET)
+        self._seq = 0
+        self._queue: List[Any] = []
+        self._busy = False
+        self._sslHeader: Optional[bytes] = None
+        self._logout = None
+        client = clientAddressFor(self.transport.getPeer())
+        isTLS = ISSLTransport.providedBy(self.transport)
+        self.attempt = LoginAttempt(
+            connectionId=self.connectionId,
+            client=client,
+            handshakeNonce=config.makeNonce(),
+            secure=isTLS or client.isUNIXSocket,
+            tls=isTLS,
+            server=config,
+            peerCredentials=config.peerCredentialsFor(self.transport),
+        )
+        self._timeoutCall = config.reactor.callLater(config.connectTimeout, self._loginTimedOut)
+        if not config.accounts.directory.hostAllowed(client):
+            self._state = "closed"
+            self._sendError(
+                errors.HostNotPrivileged(host=client.displayHost), protocol41=False
+            )
+            self.transport.loseConnection()
+            return
+        self._capabilities = C.SERVER_CAPABILITIES
+        if (
+            config.tlsOptions is not None
+            and not isTLS
+            and ITLSTransport.providedBy(self.transport)
+        ):
+            self._capabilities |= C.CLIENT_SSL
+        method = config.defaultMethod()
+        self._defaultMethod = method
+        self._exchange = method.newExchange(self.attempt)
+        self._method = method
+        self._handshakeData = self._exchange.initialData()
+        greeting = HandshakeV10(
+            serverVersion=config.serverVersion.encode("utf-8"),
+            connectionId=self.connectionId,
+            authPluginData=self._handshakeData,
+            capabilities=self._capabilities,
+            authPluginName=method.clientPluginName.encode("ascii"),
+        )
+        self._state = "greeted"
+        self._send(greeting.toWire())
+
+    def connectionLost(self, reason=None) -> None:
+        previous, self._state = self._state, "closed"
+        self._cancelTimeout()
+        if self.session is not None:
+            session, self.session = self.session, None
+            try:
+                session.connectionLost(reason)
+            except Exception:
+                self._log.failure("session.connectionLost failed")
+        if self._logout is not None:
+            logout, self._logout = self._logout, None
+            logout()
+        if previous not in ("command", "closed"):
+            self.factory.loginAborted(self)
+
+    def _cancelTimeout(self) -> None:
+        if self._timeoutCall is not None and self._timeoutCall.active():
+            self._timeoutCall.cancel()
+        self._timeoutCall = None
+
+    def _loginTimedOut(self) -> None:
+        self._timeoutCall = None
+        if self._state in ("command", "closed"):
+            return
+        self._log.info(
+            "login timed out for connection {connectionId}", connectionId=self.connectionId
+        )
+        self._state = "closed"
+        self.transport.abortConnection()
+
+    # -- writing ---------------------------------------------------------------
+
+    def _send(self, payload: bytes) -> None:
+        data, self._seq = encodePacket(self._seq, payload)
+        self.transport.write(data)
+
+    def _sendError(self, error: errors.MySQLError, protocol41: Optional[bool] = None) -> None:
+        if protocol41 is None:
+            protocol41 = bool(self.clientCapabilities & C.CLIENT_PROTOCOL_41) or (
+                self._state == "command"
+            )
+        self._send(ERRPacket.fromError(error, protocol41).toWire())
+
+    def _fail(self, error: errors.MySQLError) -> None:
+        """
+        Refuse the login with C{error} and close: nothing more is read.
+        """
+        if self._state == "closed":
+            return
+        self._state = "closed"
+        self._cancelTimeout()
+        self._sendError(error)
+        self.transport.loseConnection()
+        self.factory.loginFailed(self, error)
+
+    # -- reading ---------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._state == "closed":
+            return
+        self._decoder.receive(data)
+        if self._busy and self._decoder.bufferedSize() > 2 * self._decoder.maxPacketSize + 4:
+            # A client that keeps sending while the server works: cut it off
+            # rather than buffer without bound.
+            self._protocolError(errors.NetPacketTooLarge())
+            return
+        self._pump()
+
+    def _pump(self) -> None:
+        while not self._busy and self._state != "closed":
+            try:
+                packet = self._decoder.nextPacket()
+            except PacketTooLarge:
+                self._protocolError(errors.NetPacketTooLarge())
+                return
+            if packet is None:
+                return
+            if self._state == "command":
+                self._seq = packet.lastSequenceId
+            elif packet.sequenceId != self._seq:
+                self._protocolError(errors.NetPacketsOutOfOrder())
+                return
+            self._seq = (packet.lastSequenceId + 1) & 0xFF
+            self._packetReceived(packet.payload)
+
+    def _protocolError(self, error: errors.MySQLError) -> None:
+        if self._state == "command":
+            self._state = "closed"
+            self._sendError(error)
+            self.transport.loseConnection()
+        else:
+            self._fail(error)
+
+    def _packetReceived(self, payload: bytes) -> None:
+        handler = getattr(self, "_state_" + self._state)
+        handler(payload)
+
+    def _state_greeted(self, payload: bytes) -> None:
+        if isSSLRequest(payload):
+            self._startTLS(payload)
+            return
+        self._handshakeResponseReceived(payload, None)
+
+    def _state_tls(self, payload: bytes) -> None:
+        self._handshakeResponseReceived(payload, self._sslHeader)
+
+    def _state_auth(self, payload: bytes) -> None:
+        self._runStep(lambda: self._exchange.responseReceived(payload))
+
+    def _state_checking(self, payload: bytes) -> None:
+        # The client spoke while the server was deciding: a broken client.
+        self._fail(errors.HandshakeError())
+
+    def _state_command(self, payload: bytes) -> None:
+        self._commandReceived(payload)
+
+    # -- TLS -------------------------------------------------------------------
+
+    def _startTLS(self, payload: bytes) -> None:
+        config = self.factory.config
+        if not self._capabilities & C.CLIENT_SSL:
+            # No TLS here (or already TLS): MySQL answers "Bad handshake".
+            self._fail(errors.HandshakeError())
+            return
+        self._sslHeader = payload.ljust(32, b"\x00")
+        self.clientCapabilities = int.from_bytes(payload[:4], "little")
+        leftover = self._decoder.takeBuffered()
+        self._state = "tls"
+        self.transport.startTLS(config.tlsOptions)
+        self.attempt.tls = True
+        self.attempt.secure = True
+        if leftover:
+            # The client's ClientHello came in the same read as the
+            # SSLRequest: it belongs to the TLS layer, never to MySQL.
+            tlsProtocol = getattr(self.transport, "protocol", None)
+            if tlsProtocol is None or tlsProtocol is self:
+                self._fail(errors.HandshakeError())
+                return
+            tlsProtocol.dataReceived(leftover)
+
+    # -- the handshake response ------------------------------------------------
+
+    def _handshakeResponseReceived(self, payload: bytes, header: Optional[bytes]) -> None:
+        config = self.factory.config
+        try:
+            response = HandshakeResponse41.fromWire(payload, self._capabilities, header)
+        except Truncated:
+            self._fail(errors.HandshakeError())
+            return
+        self.clientCapabilities = response.capabilities
+        attempt = self.attempt
+        attempt.username = _usernameText(response.username)
+        if response.database:
+            attempt.database = response.database.decode("utf-8", "replace")
+        attempt.connectAttributes = response.connectAttributes
+        canSwitch = bool(response.capabilities & self._capabilities & C.CLIENT_PLUGIN_AUTH)
+        if canSwitch and response.clientPluginName is not None:
+            clientPlugin = response.clientPluginName.decode("ascii", "replace")
+        else:
+            # A client that does no pluggable authentication speaks native.
+            clientPlugin = "mysql_native_password"
+        attempt.clientPluginName = clientPlugin
+
+        account = config.accounts.directory.lookup(attempt.username, attempt.client)
+        if account is None:
+            attempt.knownUser = False
+            account = config.decoyAccount(attempt.username, attempt.client, canSwitch)
+        else:
+            attempt.knownUser = True
+        attempt.account = account
+
+        method = config.methods.get(account.plugin)
+        if method is None:
+            self._fail(errors.PluginNotLoaded(plugin=account.plugin))
+            return
+        if not canSwitch and method.pluginName != "mysql_native_password":
+            self._fail(errors.NotSupportedAuthMode())
+            return
+        if method.requiresSecureTransport and not attempt.secure:
+            self._refuse(method)
+            return
+        self._method = method
+        self._state = "auth"
+        if method is self._defaultMethod:
+            exchange = self._exchange
+        else:
+            exchange = method.newExchange(attempt)
+            self._exchange = exchange
+
+        if method.clientPluginName is None:
+            # auth_socket, mysql_no_login: no packets at all.
+            self._runStep(lambda: exchange.responseReceived(b""))
+            return
+        data = exchange.initialData()
+        sameData = data == self._handshakeData or not data
+        if clientPlugin == method.clientPluginName and sameData:
+            # The client already answered with the right plugin over the
+            # same data: go on with what it sent (no switch).
+            self._runStep(lambda: exchange.responseReceived(response.authResponse))
+            return
+        self._send(AuthSwitchRequest(method.clientPluginName.encode("ascii"), data).toWire())
+
+    # -- steps -----------------------------------------------------------------
+
+    def _runStep(self, produce) -> None:
+        self._busy = True
+        d = defer.maybeDeferred(produce)
+        d.addCallbacks(self._stepReady, self._stepFailed)
+        d.addErrback(self._unexpected)
+
+    def _stepReady(self, step) -> None:
+        if self._state == "closed":
+            return
+        if isinstance(step, SendMoreData):
+            self._state = "auth"
+            self._send(AuthMoreData(step.data).toWire())
+            self._resume()
+        elif isinstance(step, TryLogin):
+            self._state = "checking"
+            portal = self.factory.portal
+            d = portal.login(step.credentials, self.attempt, IMySQLAvatar)
+            d.addCallbacks(self._loggedIn, self._loginFailed)
+            d.addErrback(self._unexpected)
+        elif isinstance(step, Failure):
+            self._stepFailed(step)
+        else:
+            raise TypeError(f"unknown step {step!r}")
+
+    def _stepFailed(self, reason: Failure) -> None:
+        if self._state == "closed":
+            return
+        if reason.check(MalformedResponse) and reason.value.handshakeError:
+            self._fail(errors.HandshakeError())
+        elif reason.check(LoginRefusedWith):
+            self._fail(reason.value.error)
+        elif reason.check(LoginFailed):
+            self._refuse(self._method)
+        else:
+            self._unexpected(reason)
+
+    def _loginFailed(self, reason: Failure) -> None:
+        if self._state == "closed":
+            return
+        if reason.check(LoginRefusedWith):
+            self._fail(reason.value.error)
+            return
+        if not reason.check(UnauthorizedLogin):
+            if not reason.check(LoginFailed):
+                self._log.failure(
+                    "login check failed unexpectedly for connection {connectionId}",
+                    failure=reason,
+                    connectionId=self.connectionId,
+                )
+            self._refuse(self._method)
+            return
+        self._runStep(lambda: self._exchange.loginFailed(reason))
+
+    def _refuse(self, method) -> None:
+        attempt = self.attempt
+        if getattr(method, "passwordUsed", True):
+            error: errors.MySQLError = errors.AccessDenied(
+                user=attempt.username,
+                host=attempt.client.displayHost,
+                using="YES" if attempt.passwordUsed else "NO",
+            )
+        else:
+            error = errors.AccessDeniedNoPassword(
+                user=attempt.username, host=attempt.client.displayHost
+            )
+        self._fail(error)
+
+    def _unexpected(self, reason: Failure) -> None:
+        self._log.failure(
+            "unexpected error during login on connection {connectionId}",
+            failure=reason,
+            connectionId=self.connectionId,
+        )
+        self._refuse(self._method)
+
+    def _resume(self) -> None:
+        self._busy = False
+        self._pump()
+
+    def _loggedIn(self, result) -> None:
+        interface, avatar, logout = result
+        if self._state == "closed":
+            logout()
+            return
+        self._logout = logout
+        config = self.factory.config
+        if config.requireSecureTransport and not self.attempt.secure:
+            self._fail(errors.SecureTransportRequired())
+            return
+        extra = self._exchange.loginSucceeded()
+        if extra is not None:
+            self._send(AuthMoreData(extra).toWire())
+        self._cancelTimeout()
+        self.avatar = avatar
+        self.database = self.attempt.database
+        self._state = "command"
+        self._decoder.maxPacketSize = config.maxAllowedPacket
+        self._send(OKPacket().toWire())
+        self.factory.loginSucceeded(self, avatar)
+        self.session = self.factory.sessionFactory(avatar, self)
+        self._resume()
+
+    # -- the command phase -----------------------------------------------------
+
+    def _commandReceived(self, payload: bytes) -> None:
+        if not payload:
+            self._protocolError(errors.HandshakeError())
+            return
+        if payload[0] == C.COM_QUIT:
+            self._state = "closed"
+            self.transport.loseConnection()
+            return
+        self._busy = True
+        d = defer.maybeDeferred(self.session.commandReceived, payload[0], payload[1:])
+        d.addErrback(self._commandFailed)
+        d.addBoth(lambda ignored: self._resume())
+
+    def _commandFailed(self, reason: Failure) -> None:
+        if self._state == "closed":
+            return
+        if reason.check(errors.MySQLError):
+            self.sendError(reason.value)
+            return
+        self._log.failure(
+            "command failed on connection {connectionId}",
+            failure=reason,
+            connectionId=self.connectionId,
+        )
+        self.sendError(errors.UnknownError())
+
+    # -- IMySQLConnection --------------------------------------------------------
+
+    @property
+    def deprecateEOF(self) -> bool:
+        """
+        Whether the client ends result sets with OK instead of EOF.
+        """
+        return bool(self.clientCapabilities & C.CLIENT_DEPRECATE_EOF)
+
+    def sendOK(self, affectedRows: int = 0, info: bytes = b"") -> None:
+        if self._state == "closed":
+            return
+        self._send(OKPacket(affectedRows=affectedRows, info=info).toWire())
+
+    def sendError(self, error: errors.MySQLError) -> None:
+        if self._state == "closed":
+            return
+        self._sendError(error, protocol41=True)
+
+    def sendResultSet(self, columns, rows) -> None:
+        if self._state == "closed":
+            return
+        for payload in resultSet(
+            [c if isinstance(c, Column) else Column(c) for c in columns],
+            rows,
+            self.deprecateEOF,
+        ):
+            self._send(payload)
+
+    def sendRaw(self, payload: bytes) -> None:
+        """
+        Answer the current command with a bare payload (C{COM_STATISTICS}).
+        """
+        if self._state == "closed":
+            return
+        self._send(payload)
+
+    def close(self) -> None:
+        self._state = "closed"
+        self.transport.loseConnection()

@@ -1,0 +1,362 @@
+# -*- test-case-name: tests.test_tap -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+C{twistd mysqlauth}: options, and the service that opens the datadir,
+loads the accounts and listens.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any, List, Optional
+
+import attr
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet import defer
+from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
+from twisted.python import usage
+
+from twisted_mysqlauth.mycnf import OptionFileError, readOptionFile
+
+#: The options a C{[mysqld]} section may set, by MySQL name.
+MYCNF_OPTIONS = (
+    "port",
+    "bind_address",
+    "socket",
+    "datadir",
+    "default_authentication_plugin",
+    "ssl_cert",
+    "ssl_key",
+    "caching_sha2_password_private_key_path",
+    "caching_sha2_password_public_key_path",
+    "require_secure_transport",
+    "connect_timeout",
+    "init_file",
+)
+
+_TRUE = ("1", "on", "true", "yes")
+_FALSE = ("0", "off", "false", "no")
+
+
+def parseBoolean(name: str, value: str) -> bool:
+    """
+    @return: a MySQL boolean option's value (ON/OFF/1/0/TRUE/FALSE).
+    @raise usage.UsageError: for anything else.
+    """
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise usage.UsageError(f"option {name}: {value!r} is not a boolean (ON or OFF)")
+
+
+def parseInteger(name: str, value: str, low: int, high: int) -> int:
+    """
+    @return: an integer option's value within [low, high].
+    @raise usage.UsageError: when it is not one.
+    """
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise usage.UsageError(f"option {name}: {value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise usage.UsageError(f"option {name}: {number} is outside {low}..{high}")
+    return number
+
+
+@attr.s(auto_attribs=True)
+class ServerSettings:
+    """
+    Everything C{twistd mysqlauth} was told, resolved.
+    """
+
+    datadir: str = "mysqlauth-data"
+    listen: List[str] = attr.Factory(list)
+    port: int = 3306
+    bindAddress: str = "127.0.0.1"
+    socket: Optional[str] = None
+    initFile: Optional[str] = None
+    tlsCert: Optional[str] = None
+    tlsKey: Optional[str] = None
+    requireSecureTransport: bool = False
+    defaultAuthenticationPlugin: str = "caching_sha2_password"
+    connectTimeout: int = 10
+    rsaPrivateKeyPath: str = "private_key.pem"
+    rsaPublicKeyPath: str = "public_key.pem"
+
+    def inDatadir(self, path: str) -> str:
+        """
+        @return: C{path}, resolved against the datadir when relative.
+        """
+        return path if os.path.isabs(path) else os.path.join(self.datadir, path)
+
+    def endpoints(self) -> List[str]:
+        """
+        @return: the endpoint strings to listen on: C{--listen} if given,
+            else TCP on C{bind-address:port} and the UNIX socket.
+        """
+        if self.listen:
+            return list(self.listen)
+        address = self.bindAddress
+        if address == "*":
+            address = "::"
+        socketPath = self.inDatadir(self.socket or "mysqld.sock")
+        return [
+            f"tcp:{self.port}:interface={_escapeEndpoint(address)}",
+            f"unix:{_escapeEndpoint(os.path.abspath(socketPath))}:lockfile=1",
+        ]
+
+
+def _escapeEndpoint(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
+
+
+class Options(usage.Options):
+    """
+    The options of C{twistd mysqlauth}.
+    """
+
+    synopsis = "[options]"
+    longdesc = (
+        "A MySQL-protocol server that authenticates real MySQL and MariaDB "
+        "clients with MySQL's authentication plugins, over an embedded "
+        "SQLite account store in the datadir."
+    )
+
+    optParameters = [
+        ["datadir", None, None, "Data directory (default ./mysqlauth-data; created on first start)."],
+        ["init-file", None, None, "SQL statements run at start with full privileges."],
+        ["defaults-file", None, None, "A my.cnf whose [mysqld] section sets options by MySQL's names."],
+        ["tls-cert", None, None, "TLS certificate (PEM); default: generated in the datadir."],
+        ["tls-key", None, None, "TLS private key (PEM); default: generated in the datadir."],
+        ["default-authentication-plugin", None, None, "The method that greets (default caching_sha2_password)."],
+        ["connect-timeout", None, None, "Seconds a client has to log in (default 10)."],
+    ]
+    optFlags = [
+        ["require-secure-transport", None, "Refuse logins that are neither TLS nor a UNIX socket."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+
+    def opt_listen(self, description: str) -> None:
+        """
+        A Twisted endpoint string to listen on (repeatable), e.g.
+        tcp:3306:interface=127.0.0.1 or unix:/run/mysqld/mysqld.sock.
+        Default: tcp:3306:interface=127.0.0.1 and unix:<datadir>/mysqld.sock.
+        """
+        self["listen"].append(description)
+
+    def postOptions(self) -> None:
+        settings = ServerSettings()
+        if self["defaults-file"]:
+            self._applyOptionFile(settings, self["defaults-file"])
+        if self["datadir"]:
+            settings.datadir = self["datadir"]
+        if self["init-file"]:
+            settings.initFile = self["init-file"]
+        if self["tls-cert"]:
+            settings.tlsCert = self["tls-cert"]
+        if self["tls-key"]:
+            settings.tlsKey = self["tls-key"]
+        if self["require-secure-transport"]:
+            settings.requireSecureTransport = True
+        if self["default-authentication-plugin"]:
+            settings.defaultAuthenticationPlugin = self["default-authentication-plugin"]
+        if self["connect-timeout"] is not None:
+            settings.connectTimeout = parseInteger(
+                "--connect-timeout", self["connect-timeout"], 2, 31536000
+            )
+        if self["listen"]:
+            settings.listen = list(self["listen"])
+        if bool(settings.tlsCert) != bool(settings.tlsKey):
+            raise usage.UsageError("give both a TLS certificate and its key, or neither")
+        for description in settings.endpoints():
+            _checkEndpoint(description)
+        self["settings"] = settings
+
+    def _applyOptionFile(self, settings: ServerSettings, path: str) -> None:
+        try:
+            options = readOptionFile(path)
+        except OptionFileError as e:
+            raise usage.UsageError(str(e)) from None
+        for name, value, where in options:
+            if name not in MYCNF_OPTIONS:
+                raise usage.UsageError(f"{where}: unknown option '{name}'")
+            label = f"{where}: {name}"
+            if name == "port":
+                settings.port = parseInteger(label, value, 0, 65535)
+            elif name == "bind_address":
+                settings.bindAddress = value
+            elif name == "socket":
+                settings.socket = value
+            elif name == "datadir":
+                settings.datadir = value
+            elif name == "default_authentication_plugin":
+                settings.defaultAuthenticationPlugin = value
+            elif name == "ssl_cert":
+                settings.tlsCert = value
+            elif name == "ssl_key":
+                settings.tlsKey = value
+            elif name == "caching_sha2_password_private_key_path":
+                settings.rsaPrivateKeyPath = value
+            elif name == "caching_sha2_password_public_key_path":
+                settings.rsaPublicKeyPath = value
+            elif name == "require_secure_transport":
+                settings.requireSecureTransport = parseBoolean(label, value)
+            elif name == "connect_timeout":
+                settings.connectTimeout = parseInteger(label, value, 2, 31536000)
+            elif name == "init_file":
+                settings.initFile = value
+
+
+def _checkEndpoint(description: str) -> None:
+    """
+    Refuse an endpoint string that Twisted cannot parse, at option time.
+    """
+    from twisted.internet import reactor
+
+    try:
+        serverFromString(reactor, description)
+    except Exception as e:
+        raise usage.UsageError(f"bad --listen endpoint {description!r}: {e}") from None
+
+
+class MySQLAuthService(MultiService):
+    """
+    Opens the datadir, loads the accounts, runs the init file, then
+    listens. A failure before listening is logged as a clear startup error
+    and stops the reactor.
+
+    @ivar settings: the L{ServerSettings}.
+    @ivar factory: the L{twisted_mysqlauth.server.MySQLServerFactory}, once
+        started.
+    @ivar started: a L{Deferred} that fires once listening (for tests and
+        embedding).
+    """
+
+    _log = Logger()
+
+    def __init__(self, settings: ServerSettings, reactor: Any = None) -> None:
+        super().__init__()
+        self.settings = settings
+        if reactor is None:
+            from twisted.internet import reactor as globalReactor
+
+            reactor = globalReactor
+        self.reactor = reactor
+        self.factory = None
+        self.store = None
+        self.started: defer.Deferred = defer.Deferred()
+
+    def startService(self) -> None:
+        super().startService()
+        d = defer.ensureDeferred(self._start())
+        d.addCallbacks(self.started.callback, self._startFailed)
+
+    def _startFailed(self, reason) -> None:
+        self._log.critical(
+            "twistd mysqlauth could not start: {error}", error=reason.getErrorMessage()
+        )
+        if not reason.check(StartupError):
+            self._log.failure("startup failure", failure=reason)
+        self.started.errback(reason)
+        if self.reactor.running:
+            self.reactor.stop()
+
+    async def _start(self) -> None:
+        from twisted_mysqlauth import keys
+        from twisted_mysqlauth.accounts.directory import AccountManager
+        from twisted_mysqlauth.accounts.sqlite import SQLiteAccountStore, StoreError
+        from twisted_mysqlauth.bootstrap import InitFileError, bootstrapAccounts, runInitFile
+        from twisted_mysqlauth.server import MySQLServerFactory
+
+        settings = self.settings
+        datadir = settings.datadir
+        try:
+            os.makedirs(datadir, mode=0o700, exist_ok=True)
+        except OSError as e:
+            raise StartupError(f"cannot create datadir {datadir}: {e}") from None
+        storePath = os.path.join(datadir, "accounts.sqlite3")
+        firstStart = not os.path.exists(storePath)
+        try:
+            rsaKeyPair = keys.loadOrCreateRSAKeyPair(
+                settings.inDatadir(settings.rsaPrivateKeyPath),
+                settings.inDatadir(settings.rsaPublicKeyPath),
+            )
+            certificate = keys.loadOrCreateTLSCertificate(
+                settings.tlsCert or settings.inDatadir("server-cert.pem"),
+                settings.tlsKey or settings.inDatadir("server-key.pem"),
+                autoGenerate=not settings.tlsCert,
+            )
+        except keys.KeyMaterialError as e:
+            raise StartupError(str(e)) from None
+        self.store = store = SQLiteAccountStore(storePath, self.reactor)
+        accounts = AccountManager(store)
+        try:
+            await accounts.start()
+        except StoreError as e:
+            raise StartupError(str(e)) from None
+        try:
+            factory = MySQLServerFactory.forAccounts(
+                accounts,
+                self.reactor,
+                defaultPlugin=settings.defaultAuthenticationPlugin,
+                tlsOptions=keys.serverTLSOptions(certificate),
+                rsaKeyPair=rsaKeyPair,
+                requireSecureTransport=settings.requireSecureTransport,
+                connectTimeout=settings.connectTimeout,
+            )
+        except ValueError as e:
+            raise StartupError(str(e)) from None
+        self.factory = factory
+        if firstStart:
+            await bootstrapAccounts(factory.config, datadir)
+        if settings.initFile:
+            try:
+                await runInitFile(factory.config, settings.initFile)
+            except InitFileError as e:
+                raise StartupError(str(e)) from None
+        for description in settings.endpoints():
+            endpoint = serverFromString(self.reactor, description)
+            service = StreamServerEndpointService(endpoint, factory)
+            service._raiseSynchronously = True
+            try:
+                service.setServiceParent(self)
+            except Exception as e:
+                raise StartupError(f"cannot listen on {description}: {e}") from None
+            self._log.info("listening on {endpoint}", endpoint=description)
+
+    def stopService(self):
+        d = defer.maybeDeferred(super().stopService)
+        if self.store is not None:
+            store = self.store
+            d.addBoth(lambda result: store.close().addCallback(lambda ignored: result))
+        return d
+
+
+class StartupError(Exception):
+    """
+    The server cannot start; the message says why.
+    """
+
+
+def makeService(options: Options) -> MySQLAuthService:
+    """
+    @return: the service of C{twistd mysqlauth}.
+    """
+    return MySQLAuthService(options["settings"])
+
+
+def makeTemporaryPassword() -> str:
+    """
+    @return: a random password for the first administrative account.
+    """
+    return secrets.token_urlsafe(18)
