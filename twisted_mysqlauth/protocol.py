@@ -301,6 +301,9 @@ class MySQLServerProtocol(Protocol):
 
     def _handshakeResponseReceived(self, payload: bytes, header: Optional[bytes]) -> None:
         config = self.factory.config
+        if header is None and len(payload) >= 4:
+            # MySQL formats errors by the flags it has read so far.
+            self.clientCapabilities = int.from_bytes(payload[:4], "little")
         try:
             response = HandshakeResponse41.fromWire(payload, self._capabilities, header)
         except Truncated:

@@ -308,3 +308,45 @@ def decodeResult(packets: List[bytes]) -> Any:
                 row.append(reader.lenencBytes())
         rows.append(row)
     return names, rows
+
+
+class FakeTLSOptions:
+    """
+    A stand-in for TLS context options on L{twisted.test.iosim}: both sides
+    call C{startTLS} with one and the simulated handshake succeeds.
+    """
+
+    def iosimVerify(self, other: Any) -> bool:
+        return isinstance(other, FakeTLSOptions)
+
+
+def connectedServerAndClient(
+    factory: Any,
+    client: Protocol,
+    peerAddress: Any = None,
+    clock: Any = None,
+) -> Tuple[Protocol, Protocol, Any]:
+    """
+    Connect a server protocol from C{factory} and C{client} in memory.
+
+    @param factory: a L{twisted_mysqlauth.server.MySQLServerFactory}.
+    @param client: a client protocol (for example L{MySQLTestClient}).
+    @param peerAddress: what the server's transport says the client is: an
+        L{IPv4Address} (default C{127.0.0.1}, so C{localhost}) or a
+        L{UNIXAddress} for a UNIX-socket client.
+    @param clock: the L{twisted.internet.task.Clock} that the pump advances.
+    @return: (client, server, pump); call C{pump.flush()} to move bytes.
+    """
+    from twisted.internet.address import IPv4Address
+    from twisted.test import iosim
+
+    if peerAddress is None:
+        peerAddress = IPv4Address("TCP", "127.0.0.1", 40000)
+    server = factory.buildProtocol(peerAddress)
+    return iosim.connectedServerAndClient(
+        lambda: server,
+        lambda: client,
+        serverTransportFactory=lambda p: iosim.FakeTransport(p, True, peerAddress=peerAddress),
+        greet=False,
+        clock=clock,
+    )

@@ -604,9 +604,11 @@ class Executor:
             if isinstance(expr, ast.Default):
                 updates[name] = None
             elif isinstance(expr, ast.Column) and expr.table is None:
-                updates[name] = _bareWord(name, expr.name)
+                updates[name] = expr.name
             else:
                 updates[name] = evaluate(expr)
+            if name in BOOLEAN_VARIABLES and updates[name] is not None:
+                updates[name] = _booleanValue(name, updates[name])
         for name, value in updates.items():
             if value is None:
                 session.variables.pop(name, None)
@@ -651,17 +653,34 @@ class Executor:
         self._require(session, "RELOAD")
         return None
 
+    def _doCommentOnly(self, statement: ast.CommentOnly, session: Any) -> None:
+        return None
+
     def _doUnsupported(self, statement: ast.Unsupported, session: Any) -> None:
         raise errors.NotSupportedYet(what=statement.keyword)
 
 
-def _bareWord(name: str, word: str) -> Any:
-    lowered = word.lower()
-    if lowered in ("on", "true"):
+#: Session variables that hold ON/OFF, kept as 1/0.
+BOOLEAN_VARIABLES = frozenset(
+    [
+        "autocommit",
+        "foreign_key_checks",
+        "unique_checks",
+        "sql_auto_is_null",
+        "sql_safe_updates",
+        "transaction_read_only",
+        "tx_read_only",
+    ]
+)
+
+
+def _booleanValue(name: str, value: Any) -> int:
+    text = (_text(value) or "").strip().lower()
+    if text in ("1", "on", "true"):
         return 1
-    if lowered in ("off", "false"):
+    if text in ("0", "off", "false"):
         return 0
-    return word
+    raise errors.WrongValueForVar(name=name, value=_text(value))
 
 
 def _truthy(value: Any) -> bool:
