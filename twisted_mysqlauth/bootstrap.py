@@ -126,9 +126,11 @@ async def bootstrapAccounts(config: Any, datadir: str) -> Optional[str]:
     password = makeTemporaryPassword()
     path = os.path.join(datadir, INITIAL_PASSWORD_FILE)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # An existing file keeps its mode through O_CREAT: restrict it before
+    # the password is written, not after.
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(password + "\n")
-    os.chmod(path, 0o600)
     executor = Executor(config)
     session = BootstrapSession()
     await executor.run(

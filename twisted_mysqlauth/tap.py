@@ -240,13 +240,19 @@ class MySQLAuthService(MultiService):
         started.
     @ivar started: a L{Deferred} that fires once listening (for tests and
         embedding).
+    @ivar stopReactorOnFailure: whether a failed start stops the reactor (as
+        C{twistd} needs; an application embedding the service may not want
+        it).
     """
 
     _log = Logger()
 
-    def __init__(self, settings: ServerSettings, reactor: Any = None) -> None:
+    def __init__(
+        self, settings: ServerSettings, reactor: Any = None, stopReactorOnFailure: bool = True
+    ) -> None:
         super().__init__()
         self.settings = settings
+        self.stopReactorOnFailure = stopReactorOnFailure
         if reactor is None:
             from twisted.internet import reactor as globalReactor
 
@@ -268,7 +274,7 @@ class MySQLAuthService(MultiService):
         if not reason.check(StartupError):
             self._log.failure("startup failure", failure=reason)
         self.started.errback(reason)
-        if self.reactor.running:
+        if self.stopReactorOnFailure and self.reactor.running:
             self.reactor.stop()
 
     async def _start(self) -> None:

@@ -280,6 +280,12 @@ class Executor:
                 continue
             if name == "PASSWORD EXPIRE" and value in ("DEFAULT", "NEVER"):
                 continue
+            # The defaults, which SHOW CREATE USER prints: no-ops here.
+            if (
+                name in ("PASSWORD HISTORY", "PASSWORD REUSE INTERVAL", "PASSWORD REQUIRE CURRENT")
+                and value == "DEFAULT"
+            ):
+                continue
             if name in ("COMMENT", "ATTRIBUTE"):
                 continue
             raise errors.NotSupportedYet(what=f"{name} {value or ''}".strip())
@@ -359,12 +365,15 @@ class Executor:
         def change(directory: Any) -> List[Any]:
             changes: List[Any] = []
             failed: List[AccountName] = []
+            dropped = set()
             for raw in statement.names:
                 name = self._resolve(session, raw)
-                if directory.get(name) is None:
+                # A name given twice is gone by its second mention, as in MySQL.
+                if directory.get(name) is None or name in dropped:
                     if not statement.ifExists:
                         failed.append(name)
                     continue
+                dropped.add(name)
                 changes.append(DeleteAccount(name))
                 for grant in directory.proxyGrants():
                     if name in (grant.proxy, grant.proxied):
@@ -581,7 +590,18 @@ class Executor:
         for index, item in enumerate(statement.items):
             sample = rows[0][index] if rows else None
             columnType = C.MYSQL_TYPE_LONGLONG if isinstance(sample, int) else C.MYSQL_TYPE_VAR_STRING
-            columns.append(Column(item.alias or item.text, columnType=columnType))
+            name = item.alias
+            if name is None:
+                name = item.text
+                expr = item.expr
+                # MySQL names an un-aliased string literal after its value.
+                if (
+                    isinstance(expr, ast.Literal)
+                    and isinstance(expr.value, bytes)
+                    and expr.charset != "binary"
+                ):
+                    name = expr.value.decode("utf-8", "replace")
+            columns.append(Column(name, columnType=columnType))
         return columns, [[_toBytes(v) for v in row] for row in rows]
 
     def _doSetVariables(self, statement: ast.SetVariables, session: Any) -> None:
@@ -909,7 +929,7 @@ class _Evaluator:
             return None
         if expr.op == "NOT":
             return int(not _truthy(value))
-        if expr.op == "-":
+        if expr.op == "-" and isinstance(value, (int, Decimal, float)):
             return -value
         raise errors.NotSupportedYet(what=f"the operator {expr.op}")
 

@@ -1,0 +1,307 @@
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+Tests for L{twisted_mysqlauth.bootstrap}: the init file and the first
+administrative account of a new datadir.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.task import Clock
+from twisted.logger import capturedLogs, formatEvent
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_mysqlauth.accounts.directory import AccountManager
+from twisted_mysqlauth.accounts.memory import InMemoryAccountStore
+from twisted_mysqlauth.accounts.model import ALL_PRIVILEGES, AccountName
+from twisted_mysqlauth.auth import hashing
+from twisted_mysqlauth.bootstrap import (
+    INITIAL_PASSWORD_FILE,
+    BootstrapSession,
+    InitFileError,
+    bootstrapAccounts,
+    runInitFile,
+)
+from twisted_mysqlauth.server import ServerConfiguration
+from twisted_mysqlauth.sql.executor import Executor
+
+
+class BootstrapTestMixin:
+    """
+    A server configuration over an empty in-memory store.
+    """
+
+    def setUp(self) -> None:
+        self.accounts = AccountManager(InMemoryAccountStore())
+        self.successResultOf(self.accounts.start())
+        self.config = ServerConfiguration(self.accounts, Clock())
+
+    def writeFile(self, content: Any) -> str:
+        """
+        Write a temporary file.
+
+        @param content: text (written as UTF-8) or bytes.
+        @return: its path.
+        """
+        path = self.mktemp()
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        with open(path, "wb") as f:
+            f.write(content)
+        return path
+
+    def runInit(self, path: str) -> Any:
+        """
+        @return: the L{Deferred} of L{runInitFile} on C{path}.
+        """
+        return defer.ensureDeferred(runInitFile(self.config, path))
+
+    def get(self, user: str, host: str = "%") -> Any:
+        """
+        @return: the account C{user@host}, or None.
+        """
+        return self.accounts.directory.get(AccountName(user, host))
+
+
+class RunInitFileTests(BootstrapTestMixin, SynchronousTestCase):
+    """
+    L{runInitFile}.
+    """
+
+    def test_statements(self) -> None:
+        """
+        Every statement runs, in order, with full privileges; C{;} inside
+        strings and comments does not end a statement; the result is the
+        number of statements.
+        """
+        path = self.writeFile(
+            "-- first; a comment with a semicolon\n"
+            "CREATE USER 'a;b'@'localhost' IDENTIFIED BY 'pw;1';\n"
+            "/* a block; comment */\n"
+            "CREATE USER c IDENTIFIED WITH mysql_native_password BY 'it''s;';\n"
+            "GRANT ALL ON *.* TO c WITH GRANT OPTION;\n"
+            "ALTER USER c ACCOUNT LOCK\n"
+        )
+        self.assertEqual(self.successResultOf(self.runInit(path)), 4)
+        first = self.get("a;b", "localhost")
+        self.assertTrue(hashing.verifyCachingSHA2(first.authString, b"pw;1"))
+        second = self.get("c")
+        self.assertEqual(second.authString, hashing.nativeHash(b"it's;"))
+        self.assertEqual(second.privileges, ALL_PRIVILEGES)
+        self.assertTrue(second.grantOption)
+        self.assertTrue(second.locked)
+
+    def test_empty(self) -> None:
+        """
+        A file of comments only runs nothing.
+        """
+        path = self.writeFile("-- nothing here;\n/* nor; here */\n")
+        self.assertEqual(self.successResultOf(self.runInit(path)), 0)
+        self.assertEqual(len(self.accounts.directory), 0)
+
+    def test_failingStatement(self) -> None:
+        """
+        A failing statement stops the file with L{InitFileError} naming the
+        file, the statement's number and the MySQL error; the statements
+        before it have run, those after it have not.
+        """
+        path = self.writeFile(
+            "CREATE USER a;\n"
+            "-- a comment is not a statement\n"
+            "CREATE USER b;\n"
+            "CREATE USER a;\n"
+            "CREATE USER d;\n"
+        )
+        failure = self.failureResultOf(self.runInit(path), InitFileError)
+        self.assertEqual(
+            str(failure.value),
+            f"init file {path}, statement 3: "
+            "ERROR 1396 (HY000): Operation CREATE USER failed for 'a'@'%'",
+        )
+        self.assertIsNotNone(self.get("a"))
+        self.assertIsNotNone(self.get("b"))
+        self.assertIsNone(self.get("d"))
+
+    def test_syntaxError(self) -> None:
+        """
+        A statement with a syntax error fails with its 1064 error.
+        """
+        path = self.writeFile("CREATE USER a;\nCREATE USER b IDENTIFIED FOO;\n")
+        failure = self.failureResultOf(self.runInit(path), InitFileError)
+        message = str(failure.value)
+        self.assertTrue(
+            message.startswith(f"init file {path}, statement 2: ERROR 1064 (42000): "),
+            message,
+        )
+
+    def test_unterminatedString(self) -> None:
+        """
+        A file that cannot be cut into statements (an unterminated string)
+        fails with L{InitFileError} naming it, before anything runs.
+        """
+        path = self.writeFile("CREATE USER a;\nCREATE USER b IDENTIFIED BY 'oops;\n")
+        failure = self.failureResultOf(self.runInit(path), InitFileError)
+        self.assertIn(path, str(failure.value))
+        self.assertIn("ERROR 1064", str(failure.value))
+
+    def test_missingFile(self) -> None:
+        """
+        A file that cannot be opened fails with L{InitFileError} naming it.
+        """
+        path = self.mktemp()
+        failure = self.failureResultOf(self.runInit(path), InitFileError)
+        self.assertIn(f"cannot read init file {path}", str(failure.value))
+
+    def test_notUTF8(self) -> None:
+        """
+        A file that is not UTF-8 fails with L{InitFileError} naming it.
+        """
+        path = self.writeFile(b"CREATE USER '\xff';\n")
+        failure = self.failureResultOf(self.runInit(path), InitFileError)
+        self.assertIn(f"cannot read init file {path}", str(failure.value))
+        self.assertEqual(len(self.accounts.directory), 0)
+
+
+class BootstrapSessionTests(BootstrapTestMixin, SynchronousTestCase):
+    """
+    L{BootstrapSession}: statements run as C{root@localhost} with every
+    privilege.
+    """
+
+    def test_identity(self) -> None:
+        """
+        C{USER()} and C{CURRENT_USER()} answer C{root@localhost}.
+        """
+        result = self.successResultOf(
+            defer.ensureDeferred(
+                Executor(self.config).run(
+                    "SELECT USER(), CURRENT_USER()", BootstrapSession()
+                )
+            )
+        )
+        self.assertEqual(result[1], [[b"root@localhost", b"root@localhost"]])
+
+
+class BootstrapAccountsTests(BootstrapTestMixin, SynchronousTestCase):
+    """
+    L{bootstrapAccounts}.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.datadir = self.mktemp()
+        os.mkdir(self.datadir)
+
+    def bootstrap(self) -> Any:
+        """
+        @return: what L{bootstrapAccounts} answers for the datadir.
+        """
+        return self.successResultOf(
+            defer.ensureDeferred(bootstrapAccounts(self.config, self.datadir))
+        )
+
+    def readPassword(self, path: str) -> str:
+        """
+        @return: the password in the file.
+        """
+        with open(path) as f:
+            return f.read().strip()
+
+    def test_createsRoot(self) -> None:
+        """
+        On an empty directory, C{'root'@'localhost'} is created with every
+        privilege and the grant option, and is the only account.
+        """
+        self.bootstrap()
+        root = self.get("root", "localhost")
+        self.assertEqual(root.plugin, "caching_sha2_password")
+        self.assertEqual(root.privileges, ALL_PRIVILEGES)
+        self.assertTrue(root.grantOption)
+        self.assertFalse(root.locked)
+        self.assertEqual(len(self.accounts.directory), 1)
+
+    def test_passwordFile(self) -> None:
+        """
+        The password is written to C{<datadir>/initial-root-password} with
+        mode 0600, and verifies against the stored hash.
+        """
+        path = self.bootstrap()
+        self.assertEqual(path, os.path.join(self.datadir, INITIAL_PASSWORD_FILE))
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        password = self.readPassword(path)
+        self.assertGreaterEqual(len(password), 20)
+        root = self.get("root", "localhost")
+        self.assertTrue(
+            hashing.verifyCachingSHA2(root.authString, password.encode("ascii"))
+        )
+        self.assertFalse(hashing.verifyCachingSHA2(root.authString, b"wrong"))
+
+    def test_randomPassword(self) -> None:
+        """
+        Two new datadirs get different passwords.
+        """
+        first = self.readPassword(self.bootstrap())
+        self.setUp()
+        second = self.readPassword(self.bootstrap())
+        self.assertNotEqual(first, second)
+
+    def test_existingFileRestrictedBeforeWrite(self) -> None:
+        """
+        A password file left over with a wider mode is restricted to 0600
+        before the password is written into it.
+        """
+        path = os.path.join(self.datadir, INITIAL_PASSWORD_FILE)
+        with open(path, "w") as f:
+            f.write("stale contents that are longer than any password\n")
+        os.chmod(path, 0o644)
+        modes = []
+        realFdopen = os.fdopen
+
+        def fdopen(fd: int, *args: Any, **kwargs: Any) -> Any:
+            modes.append(stat.S_IMODE(os.fstat(fd).st_mode))
+            return realFdopen(fd, *args, **kwargs)
+
+        self.patch(os, "fdopen", fdopen)
+        self.assertEqual(self.bootstrap(), path)
+        self.assertEqual(modes, [0o600])
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        password = self.readPassword(path)
+        self.assertNotIn("stale", password)
+        root = self.get("root", "localhost")
+        self.assertTrue(
+            hashing.verifyCachingSHA2(root.authString, password.encode("ascii"))
+        )
+
+    def test_accountsExist(self) -> None:
+        """
+        When accounts exist, nothing is created or written and the answer
+        is None.
+        """
+        runInit = defer.ensureDeferred(
+            Executor(self.config).run("CREATE USER someone", BootstrapSession())
+        )
+        self.successResultOf(runInit)
+        self.assertIsNone(self.bootstrap())
+        self.assertIsNone(self.get("root", "localhost"))
+        self.assertEqual(os.listdir(self.datadir), [])
+
+    def test_passwordNeverLogged(self) -> None:
+        """
+        The password appears in no log event, formatted or not; the event
+        that announces the account names the file.
+        """
+        with capturedLogs() as events:
+            path = self.bootstrap()
+        password = self.readPassword(path)
+        self.assertTrue(events)
+        for event in events:
+            self.assertNotIn(password, formatEvent(event))
+            self.assertNotIn(password, repr(event))
+        self.assertTrue(
+            any(os.path.abspath(path) in formatEvent(event) for event in events)
+        )

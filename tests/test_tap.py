@@ -1,0 +1,344 @@
+# -*- test-case-name: tests.test_tap -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+Tests for L{twisted_mysqlauth.tap} and L{twisted_mysqlauth.mycnf}: the
+options of C{twistd mysqlauth}, the my.cnf reader, the service's start-up,
+and the plugin dropins.
+"""
+
+from __future__ import annotations
+
+import os
+
+from zope.interface.verify import verifyObject
+
+from twisted.application.service import IServiceMaker
+from twisted.internet import defer
+from twisted.plugin import IPlugin, getPlugins
+from twisted.python import usage
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from twisted_mysqlauth import plugins
+from twisted_mysqlauth.accounts.model import ALL_PRIVILEGES, AccountName
+from twisted_mysqlauth.auth import hashing
+from twisted_mysqlauth.interfaces import IAuthMethod, IPasswordMethod
+from twisted_mysqlauth.mycnf import OptionFileError, readOptionFile
+from twisted_mysqlauth.tap import (
+    MySQLAuthService,
+    Options,
+    ServerSettings,
+    StartupError,
+)
+
+
+class OptionFileTests(SynchronousTestCase):
+    """
+    Tests for L{readOptionFile}.
+    """
+
+    def write(self, text):
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_mysqldSection(self):
+        """
+        Options of [mysqld] and [server] are read, names normalised, quotes
+        and trailing comments removed, bare names are booleans; other groups
+        are ignored.
+        """
+        path = self.write(
+            "# comment\n[client]\nport=1\n[mysqld]\nbind-address = 127.0.0.2  # here\n"
+            "socket='/tmp/x y.sock'\n; another\nrequire_secure_transport\n[server]\nport=3307\n"
+        )
+        self.assertEqual(
+            [(n, v) for n, v, where in readOptionFile(path)],
+            [
+                ("bind_address", "127.0.0.2"),
+                ("socket", "/tmp/x y.sock"),
+                ("require_secure_transport", "1"),
+                ("port", "3307"),
+            ],
+        )
+
+    def test_include(self):
+        """
+        C{!include} reads another file in place.
+        """
+        inner = self.write("[mysqld]\nport=4000\n")
+        outer = self.write(f"[mysqld]\nport=1\n!include {inner}\n")
+        self.assertEqual([v for n, v, w in readOptionFile(outer)], ["1", "4000"])
+
+    def test_errors(self):
+        """
+        A missing file, an option before any group, a bad header and an
+        unterminated quote are errors naming the file and line.
+        """
+        self.assertRaises(OptionFileError, readOptionFile, self.mktemp())
+        for text in (
+            "port=1\n",
+            "[mysqld\n",
+            "[mysqld]\nsocket='x\n",
+            "[mysqld]\nbad name=1\n",
+        ):
+            path = self.write(text)
+            error = self.assertRaises(OptionFileError, readOptionFile, path)
+            self.assertIn(path, str(error))
+
+
+class OptionsTests(SynchronousTestCase):
+    """
+    Tests for L{Options}.
+    """
+
+    def parse(self, *argv):
+        options = Options()
+        options.parseOptions(list(argv))
+        return options["settings"]
+
+    def write(self, text):
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_defaults(self):
+        """
+        By default: ./mysqlauth-data, TCP on 127.0.0.1:3306 and the UNIX
+        socket in the datadir, caching_sha2_password, 10 s timeout.
+        """
+        settings = self.parse()
+        self.assertEqual(settings.datadir, "mysqlauth-data")
+        endpoints = settings.endpoints()
+        self.assertEqual(endpoints[0], "tcp:3306:interface=127.0.0.1")
+        self.assertEqual(
+            endpoints[1],
+            "unix:" + os.path.abspath("mysqlauth-data/mysqld.sock") + ":lockfile=1",
+        )
+        self.assertEqual(settings.defaultAuthenticationPlugin, "caching_sha2_password")
+        self.assertEqual(settings.connectTimeout, 10)
+
+    def test_listenRepeatable(self):
+        """
+        C{--listen} replaces the default listeners and may be repeated.
+        """
+        settings = self.parse("--listen", "tcp:0", "--listen", "unix:/tmp/s.sock")
+        self.assertEqual(settings.endpoints(), ["tcp:0", "unix:/tmp/s.sock"])
+
+    def test_badEndpoint(self):
+        """
+        An endpoint string Twisted cannot parse is a usage error.
+        """
+        self.assertRaises(usage.UsageError, self.parse, "--listen", "nonsense:1")
+
+    def test_defaultsFile(self):
+        """
+        The [mysqld] section sets the options by MySQL's names; the command
+        line wins over it.
+        """
+        path = self.write(
+            "[mysqld]\nport=3310\nbind-address=*\nsocket=my.sock\ndatadir=/tmp/dd\n"
+            "default_authentication_plugin=mysql_native_password\nssl_cert=c.pem\nssl_key=k.pem\n"
+            "caching_sha2_password_private_key_path=priv.pem\n"
+            "caching_sha2_password_public_key_path=pub.pem\nrequire_secure_transport=ON\n"
+            "connect_timeout=5\ninit_file=/tmp/init.sql\n"
+        )
+        settings = self.parse("--defaults-file", path, "--connect-timeout", "7")
+        self.assertEqual(
+            settings.endpoints(),
+            ["tcp:3310:interface=\\:\\:", "unix:/tmp/dd/my.sock:lockfile=1"],
+        )
+        self.assertEqual(settings.defaultAuthenticationPlugin, "mysql_native_password")
+        self.assertEqual((settings.tlsCert, settings.tlsKey), ("c.pem", "k.pem"))
+        self.assertEqual(
+            settings.inDatadir(settings.rsaPrivateKeyPath), "/tmp/dd/priv.pem"
+        )
+        self.assertEqual(settings.rsaPublicKeyPath, "pub.pem")
+        self.assertTrue(settings.requireSecureTransport)
+        self.assertEqual(settings.connectTimeout, 7)
+        self.assertEqual(settings.initFile, "/tmp/init.sql")
+
+    def test_defaultsFileErrors(self):
+        """
+        An unknown option, a bad boolean, a number out of range or a bad
+        file is a usage error that names the file and line.
+        """
+        for text in (
+            "[mysqld]\nkey_buffer_size=1\n",
+            "[mysqld]\nrequire_secure_transport=maybe\n",
+            "[mysqld]\nconnect_timeout=1\n",
+            "[mysqld]\nport=70000\n",
+            "[mysqld]\nport=abc\n",
+            "port=1\n",
+        ):
+            path = self.write(text)
+            error = self.assertRaises(
+                usage.UsageError, self.parse, "--defaults-file", path
+            )
+            self.assertIn(path, str(error))
+
+    def test_tlsPair(self):
+        """
+        A TLS certificate without its key is a usage error.
+        """
+        self.assertRaises(usage.UsageError, self.parse, "--tls-cert", "c.pem")
+
+
+class DropinTests(SynchronousTestCase):
+    """
+    The dropins: C{twistd mysqlauth} and the built-in auth methods.
+    """
+
+    def test_serviceMaker(self):
+        """
+        A service maker named mysqlauth is found among Twisted's plugins.
+        """
+        makers = [m for m in getPlugins(IServiceMaker) if m.tapname == "mysqlauth"]
+        self.assertEqual(len(makers), 1)
+        self.assertEqual(makers[0].module, "twisted_mysqlauth.tap")
+
+    def test_authMethods(self):
+        """
+        The built-in password methods are dropins that provide their
+        interfaces.
+        """
+        methods = {m.pluginName: m for m in getPlugins(IAuthMethod, plugins)}
+        for name in (
+            "mysql_native_password",
+            "caching_sha2_password",
+            "sha256_password",
+        ):
+            verifyObject(IPasswordMethod, methods[name])
+            verifyObject(IPlugin, methods[name])
+
+    def test_noInitInDropinFolder(self):
+        """
+        twisted/plugins/ never has an __init__.py (it would shadow Twisted's
+        own plugins package).
+        """
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.assertFalse(
+            os.path.exists(os.path.join(here, "twisted", "plugins", "__init__.py"))
+        )
+        self.assertFalse(os.path.exists(os.path.join(here, "twisted", "__init__.py")))
+
+
+class ServiceTests(TestCase):
+    """
+    L{MySQLAuthService} on the real reactor, listening on a UNIX socket in a
+    temporary folder.
+    """
+
+    def settings(self, **kw):
+        kw.setdefault("datadir", os.path.abspath(self.mktemp()))
+        kw.setdefault("listen", [f"unix:{kw['datadir']}.sock"])
+        return ServerSettings(**kw)
+
+    def service(self, settings):
+        return MySQLAuthService(settings, stopReactorOnFailure=False)
+
+    @defer.inlineCallbacks
+    def start(self, settings):
+        service = self.service(settings)
+        service.startService()
+        self.addCleanup(service.stopService)
+        yield service.started
+        return service
+
+    @defer.inlineCallbacks
+    def test_firstStart(self):
+        """
+        A new datadir gets its store, keys (private ones 0600) and
+        'root'@'localhost' with every privilege and a random password in a
+        0600 file; a second start leaves the accounts alone.
+        """
+        settings = self.settings()
+        service = yield self.start(settings)
+        datadir = settings.datadir
+        self.assertEqual(os.stat(datadir).st_mode & 0o777, 0o700)
+        for name in (
+            "private_key.pem",
+            "server-key.pem",
+            "initial-root-password",
+            "accounts.sqlite3",
+        ):
+            self.assertEqual(
+                os.stat(os.path.join(datadir, name)).st_mode & 0o777, 0o600, name
+            )
+        with open(os.path.join(datadir, "initial-root-password")) as f:
+            password = f.read().strip()
+        self.assertGreaterEqual(len(password), 20)
+        root = service.factory.config.accounts.directory.get(
+            AccountName("root", "localhost")
+        )
+        self.assertEqual(root.privileges, ALL_PRIVILEGES)
+        self.assertTrue(root.grantOption)
+        self.assertTrue(hashing.verifyCachingSHA2(root.authString, password.encode()))
+        yield service.stopService()
+        os.remove(os.path.join(datadir, "initial-root-password"))
+        again = yield self.start(self.settings(datadir=datadir, listen=settings.listen))
+        self.assertFalse(os.path.exists(os.path.join(datadir, "initial-root-password")))
+        self.assertEqual(len(again.factory.config.accounts.directory), 1)
+
+    @defer.inlineCallbacks
+    def test_initFile(self):
+        """
+        The init file runs with full privileges before the server listens.
+        """
+        init = self.mktemp()
+        with open(init, "w") as f:
+            f.write(
+                "CREATE USER 'app'@'%' IDENTIFIED BY 'pw;1';\n-- note\nGRANT CREATE USER ON *.* TO app;\n"
+            )
+        service = yield self.start(self.settings(initFile=init))
+        app = service.factory.config.accounts.directory.get(AccountName("app", "%"))
+        self.assertEqual(app.privileges, frozenset(["CREATE USER"]))
+
+    @defer.inlineCallbacks
+    def test_badInitFile(self):
+        """
+        A failing init-file statement stops the start with a clear error
+        naming the statement; nothing listens.
+        """
+        init = self.mktemp()
+        with open(init, "w") as f:
+            f.write("CREATE USER a;\nCREATE USER a;\n")
+        service = self.service(self.settings(initFile=init))
+        service.startService()
+        self.addCleanup(service.stopService)
+        error = yield self.assertFailure(service.started, StartupError)
+        self.assertIn(
+            "statement 2: ERROR 1396 (HY000): Operation CREATE USER failed for 'a'@'%'",
+            str(error),
+        )
+        self.assertEqual(list(service), [])
+        self.flushLoggedErrors()
+
+    @defer.inlineCallbacks
+    def test_badDefaultPlugin(self):
+        """
+        An unknown default plugin is a clear start-up error.
+        """
+        service = self.service(self.settings(defaultAuthenticationPlugin="nope"))
+        service.startService()
+        self.addCleanup(service.stopService)
+        error = yield self.assertFailure(service.started, StartupError)
+        self.assertIn("'nope'", str(error))
+
+    @defer.inlineCallbacks
+    def test_corruptStore(self):
+        """
+        A store file that is not a database is a clear start-up error that
+        names it.
+        """
+        settings = self.settings()
+        os.makedirs(settings.datadir)
+        with open(os.path.join(settings.datadir, "accounts.sqlite3"), "wb") as f:
+            f.write(b"this is not sqlite" * 100)
+        service = self.service(settings)
+        service.startService()
+        self.addCleanup(service.stopService)
+        error = yield self.assertFailure(service.started, StartupError)
+        self.assertIn("accounts.sqlite3", str(error))
