@@ -266,6 +266,9 @@ class MySQLAuthService(MultiService):
         super().startService()
         d = defer.ensureDeferred(self._start())
         d.addCallbacks(self.started.callback, self._startFailed)
+        if self.stopReactorOnFailure:
+            # Under twistd nobody waits on started: the failure is logged.
+            self.started.addErrback(lambda reason: None)
 
     def _startFailed(self, reason) -> None:
         self._log.critical(
@@ -275,6 +278,10 @@ class MySQLAuthService(MultiService):
             self._log.failure("startup failure", failure=reason)
         self.started.errback(reason)
         if self.stopReactorOnFailure and self.reactor.running:
+            # twistd has no way to set its exit status: leave with 1 once the
+            # reactor has shut down, so scripts and service managers see the
+            # failure.
+            self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
             self.reactor.stop()
 
     async def _start(self) -> None:

@@ -1,0 +1,175 @@
+# -*- test-case-name: tests.test_twistd -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+C{twistd -n mysqlauth} as an operator runs it: a real process, the mariadb
+command-line client over its UNIX socket, C{kill -9}, and start-up errors.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from twisted.trial.unittest import SynchronousTestCase
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MARIADB = shutil.which("mariadb")
+
+
+def twistdCommand(*args):
+    """
+    The command line of C{twistd -n mysqlauth ARGS} with this interpreter.
+    """
+    return [
+        sys.executable,
+        "-c",
+        "from twisted.scripts.twistd import run; run()",
+        "-n",
+        "--pidfile=",
+        "mysqlauth",
+        *args,
+    ]
+
+
+def environment():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+class TwistdTests(SynchronousTestCase):
+    """
+    The server process, started and killed like an operator would.
+    """
+
+    if MARIADB is None:
+        skip = "the mariadb client is not installed (apt-get install mariadb-client)"
+
+    def setUp(self):
+        self.base = os.path.abspath(self.mktemp())
+        os.makedirs(self.base)
+        self.datadir = os.path.join(self.base, "data")
+        self.socket = os.path.join(self.base, "mysqld.sock")
+        self.processes = []
+
+    def tearDown(self):
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait(10)
+            process.stdout.close()
+
+    def start(self, *extra):
+        process = subprocess.Popen(
+            twistdCommand("--datadir", self.datadir, "--listen", f"unix:{self.socket}", *extra),
+            cwd=self.base,
+            env=environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self.fail("twistd exited: " + process.stdout.read().decode(errors="replace"))
+            if os.path.exists(self.socket):
+                try:
+                    self.mariadb("root", self.rootPassword(), "SELECT 1")
+                    return process
+                except AssertionError:
+                    pass
+            time.sleep(0.1)
+        self.fail("twistd did not start listening in 30 s")
+
+    def rootPassword(self):
+        with open(os.path.join(self.datadir, "initial-root-password")) as f:
+            return f.read().strip()
+
+    def mariadb(self, user, password, sql, expectError=False):
+        result = subprocess.run(
+            [MARIADB, "--no-defaults", "-S", self.socket, "-u", user, f"-p{password}", "-N", "-B", "-e", sql],
+            capture_output=True,
+            timeout=30,
+        )
+        if expectError:
+            self.assertNotEqual(result.returncode, 0)
+            return result.stderr.decode()
+        if result.returncode != 0:
+            raise AssertionError(result.stderr.decode())
+        return result.stdout.decode()
+
+    def test_firstStartLoginAndKill9(self):
+        """
+        On first start root logs in with the password from the file its log
+        names; an account created over the wire survives C{kill -9} and a
+        restart, and logs in afterwards.
+        """
+        process = self.start()
+        self.assertEqual(
+            self.mariadb("root", self.rootPassword(), "SELECT CURRENT_USER()").strip(),
+            "root@localhost",
+        )
+        self.mariadb(
+            "root",
+            self.rootPassword(),
+            "CREATE USER 'bob'@'localhost' IDENTIFIED BY 's3cret'; "
+            "CREATE USER 'nat'@'localhost' IDENTIFIED WITH mysql_native_password BY 'n4t'",
+        )
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        output = process.stdout.read().decode(errors="replace")
+        self.assertIn(os.path.join(self.datadir, "initial-root-password"), output)
+        self.assertNotIn(self.rootPassword(), output)
+        os.remove(self.socket)
+        self.start()
+        self.assertEqual(
+            self.mariadb("bob", "s3cret", "SELECT USER(), CURRENT_USER()").split(),
+            ["bob@localhost", "bob@localhost"],
+        )
+        self.assertEqual(self.mariadb("nat", "n4t", "SELECT CURRENT_USER()").strip(), "nat@localhost")
+        error = self.mariadb("bob", "wrong", "SELECT 1", expectError=True)
+        self.assertIn("ERROR 1045 (28000): Access denied for user 'bob'@'localhost' (using password: YES)", error)
+
+    def test_badOptionFile(self):
+        """
+        An unknown my.cnf option stops twistd at once with a message naming
+        the file, the line and the option, and a non-zero status.
+        """
+        cnf = os.path.join(self.base, "my.cnf")
+        with open(cnf, "w") as f:
+            f.write("[mysqld]\nport=3306\nnot_an_option=1\n")
+        result = subprocess.run(
+            twistdCommand("--defaults-file", cnf),
+            cwd=self.base,
+            env=environment(),
+            capture_output=True,
+            timeout=60,
+        )
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(f"{cnf}:3: unknown option 'not_an_option'", (result.stdout + result.stderr).decode())
+
+    def test_failingInitFile(self):
+        """
+        An init file whose statement fails stops the server with a message
+        naming the statement and MySQL's error, status 1, and nothing
+        listening.
+        """
+        init = os.path.join(self.base, "init.sql")
+        with open(init, "w") as f:
+            f.write("CREATE USER 'x'@'%';\nCREATE USER 'x'@'%';\n")
+        result = subprocess.run(
+            twistdCommand("--datadir", self.datadir, "--listen", f"unix:{self.socket}", "--init-file", init),
+            cwd=self.base,
+            env=environment(),
+            capture_output=True,
+            timeout=60,
+        )
+        output = (result.stdout + result.stderr).decode()
+        self.assertEqual(result.returncode, 1, output)
+        self.assertIn("statement 2: ERROR 1396 (HY000): Operation CREATE USER failed for 'x'@'%'", output)
+        self.assertFalse(os.path.exists(self.socket))
