@@ -129,15 +129,17 @@ class RunInitFileTests(BootstrapTestMixin, SynchronousTestCase):
 
     def test_syntaxError(self) -> None:
         """
-        A statement with a syntax error fails with its 1064 error.
+        A statement with a syntax error fails with its 1064 error, without
+        quoting the statement (it may hold a password).
         """
-        path = self.writeFile("CREATE USER a;\nCREATE USER b IDENTIFIED FOO;\n")
+        path = self.writeFile("CREATE USER a;\nCREATE USER b IDENTIFIED BY 'hunter2' FOO;\n")
         failure = self.failureResultOf(self.runInit(path), InitFileError)
         message = str(failure.value)
         self.assertTrue(
             message.startswith(f"init file {path}, statement 2: ERROR 1064 (42000): "),
             message,
         )
+        self.assertNotIn("hunter2", message)
 
     def test_unterminatedString(self) -> None:
         """
@@ -148,6 +150,7 @@ class RunInitFileTests(BootstrapTestMixin, SynchronousTestCase):
         failure = self.failureResultOf(self.runInit(path), InitFileError)
         self.assertIn(path, str(failure.value))
         self.assertIn("ERROR 1064", str(failure.value))
+        self.assertNotIn("oops", str(failure.value))
 
     def test_missingFile(self) -> None:
         """

@@ -67,6 +67,16 @@ class _BootstrapAvatar:
     currentUser: str = "root@localhost"
 
 
+def _redacted(error: errors.MySQLError) -> str:
+    """
+    The message of an init-file error, without the statement text a syntax
+    error quotes: it may hold a password, and start-up errors are logged.
+    """
+    if isinstance(error, errors.ParseError):
+        return "You have an error in your SQL syntax (the statement is not shown: it may hold a password)"
+    return error.message
+
+
 class InitFileError(Exception):
     """
     A statement of the init file failed; the message names the file, the
@@ -92,7 +102,9 @@ async def runInitFile(config: Any, path: str) -> int:
     try:
         statements = splitStatements(script)
     except errors.MySQLError as e:
-        raise InitFileError(f"init file {path}: ERROR {e.errorCode} ({e.sqlState}): {e.message}") from None
+        raise InitFileError(
+            f"init file {path}: ERROR {e.errorCode} ({e.sqlState}): {_redacted(e)}"
+        ) from None
     executor = Executor(config)
     session = BootstrapSession()
     for number, statement in enumerate(statements, 1):
@@ -101,7 +113,7 @@ async def runInitFile(config: Any, path: str) -> int:
         except errors.MySQLError as e:
             raise InitFileError(
                 f"init file {path}, statement {number}: "
-                f"ERROR {e.errorCode} ({e.sqlState}): {e.message}"
+                f"ERROR {e.errorCode} ({e.sqlState}): {_redacted(e)}"
             ) from None
     _log.info("ran {count} statements from {path}", count=len(statements), path=path)
     return len(statements)
