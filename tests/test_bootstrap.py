@@ -21,7 +21,6 @@ from twisted_mysqlauth.accounts.memory import InMemoryAccountStore
 from twisted_mysqlauth.accounts.model import ALL_PRIVILEGES, AccountName
 from twisted_mysqlauth.auth import hashing
 from twisted_mysqlauth.bootstrap import (
-    INITIAL_PASSWORD_FILE,
     BootstrapSession,
     InitFileError,
     bootstrapAccounts,
@@ -192,98 +191,43 @@ class BootstrapSessionTests(BootstrapTestMixin, SynchronousTestCase):
 
 class BootstrapAccountsTests(BootstrapTestMixin, SynchronousTestCase):
     """
-    L{bootstrapAccounts}.
+    L{bootstrapAccounts}: the first account of a new datadir.
     """
 
-    def setUp(self) -> None:
-        super().setUp()
-        self.datadir = self.mktemp()
-        os.mkdir(self.datadir)
+    def bootstrap(self, **kw: Any) -> Any:
+        """
+        @return: what L{bootstrapAccounts} answers.
+        """
+        return self.successResultOf(defer.ensureDeferred(bootstrapAccounts(self.config, **kw)))
 
-    def bootstrap(self) -> Any:
+    def test_createsRootBySocket(self) -> None:
         """
-        @return: what L{bootstrapAccounts} answers for the datadir.
+        On an empty directory, C{'root'@'localhost'} is created with
+        auth_socket naming the OS user, every privilege and the grant
+        option, and is the only account.
         """
-        return self.successResultOf(
-            defer.ensureDeferred(bootstrapAccounts(self.config, self.datadir))
-        )
-
-    def readPassword(self, path: str) -> str:
-        """
-        @return: the password in the file.
-        """
-        with open(path) as f:
-            return f.read().strip()
-
-    def test_createsRoot(self) -> None:
-        """
-        On an empty directory, C{'root'@'localhost'} is created with every
-        privilege and the grant option, and is the only account.
-        """
-        self.bootstrap()
+        self.assertEqual(self.bootstrap(osUser="alice"), "alice")
         root = self.get("root", "localhost")
-        self.assertEqual(root.plugin, "caching_sha2_password")
+        self.assertEqual(root.plugin, "auth_socket")
+        self.assertEqual(root.authString, b"alice")
         self.assertEqual(root.privileges, ALL_PRIVILEGES)
         self.assertTrue(root.grantOption)
         self.assertFalse(root.locked)
         self.assertEqual(len(self.accounts.directory), 1)
 
-    def test_passwordFile(self) -> None:
+    def test_defaultOSUser(self) -> None:
         """
-        The password is written to C{<datadir>/initial-root-password} with
-        mode 0600, and verifies against the stored hash.
+        By default the OS user is the one running the server.
         """
-        path = self.bootstrap()
-        self.assertEqual(path, os.path.join(self.datadir, INITIAL_PASSWORD_FILE))
-        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
-        password = self.readPassword(path)
-        self.assertGreaterEqual(len(password), 20)
-        root = self.get("root", "localhost")
-        self.assertTrue(
-            hashing.verifyCachingSHA2(root.authString, password.encode("ascii"))
-        )
-        self.assertFalse(hashing.verifyCachingSHA2(root.authString, b"wrong"))
+        import pwd
 
-    def test_randomPassword(self) -> None:
-        """
-        Two new datadirs get different passwords.
-        """
-        first = self.readPassword(self.bootstrap())
-        self.setUp()
-        second = self.readPassword(self.bootstrap())
-        self.assertNotEqual(first, second)
-
-    def test_existingFileRestrictedBeforeWrite(self) -> None:
-        """
-        A password file left over with a wider mode is restricted to 0600
-        before the password is written into it.
-        """
-        path = os.path.join(self.datadir, INITIAL_PASSWORD_FILE)
-        with open(path, "w") as f:
-            f.write("stale contents that are longer than any password\n")
-        os.chmod(path, 0o644)
-        modes = []
-        realFdopen = os.fdopen
-
-        def fdopen(fd: int, *args: Any, **kwargs: Any) -> Any:
-            modes.append(stat.S_IMODE(os.fstat(fd).st_mode))
-            return realFdopen(fd, *args, **kwargs)
-
-        self.patch(os, "fdopen", fdopen)
-        self.assertEqual(self.bootstrap(), path)
-        self.assertEqual(modes, [0o600])
-        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
-        password = self.readPassword(path)
-        self.assertNotIn("stale", password)
-        root = self.get("root", "localhost")
-        self.assertTrue(
-            hashing.verifyCachingSHA2(root.authString, password.encode("ascii"))
-        )
+        expected = pwd.getpwuid(os.geteuid()).pw_name
+        self.assertEqual(self.bootstrap(), expected)
+        self.assertEqual(self.get("root", "localhost").authString, expected.encode())
 
     def test_accountsExist(self) -> None:
         """
-        When accounts exist, nothing is created or written and the answer
-        is None.
+        When accounts exist, nothing is created and the answer is None.
         """
         runInit = defer.ensureDeferred(
             Executor(self.config).run("CREATE USER someone", BootstrapSession())
@@ -291,20 +235,15 @@ class BootstrapAccountsTests(BootstrapTestMixin, SynchronousTestCase):
         self.successResultOf(runInit)
         self.assertIsNone(self.bootstrap())
         self.assertIsNone(self.get("root", "localhost"))
-        self.assertEqual(os.listdir(self.datadir), [])
 
-    def test_passwordNeverLogged(self) -> None:
+    def test_logSaysHowToLogIn(self) -> None:
         """
-        The password appears in no log event, formatted or not; the event
-        that announces the account names the file.
+        The log says which OS user logs in and the command to use.
         """
         with capturedLogs() as events:
-            path = self.bootstrap()
-        password = self.readPassword(path)
-        self.assertTrue(events)
-        for event in events:
-            self.assertNotIn(password, formatEvent(event))
-            self.assertNotIn(password, repr(event))
+            self.bootstrap(socketPath="/tmp/x.sock", osUser="alice")
+        texts = [formatEvent(e) for e in events]
         self.assertTrue(
-            any(os.path.abspath(path) in formatEvent(event) for event in events)
+            any("as OS user alice, log in with: mariadb -S /tmp/x.sock -u root" in t for t in texts),
+            texts,
         )

@@ -27,12 +27,11 @@ def _installed() -> bool:
     Whether the package is installed in this interpreter's site-packages (a
     build's C{egg-info} in the checkout does not count).
     """
-    try:
-        distribution = metadata.distribution("twisted_mysqlauth")
-    except metadata.PackageNotFoundError:
-        return False
-    location = os.path.abspath(str(distribution.locate_file("")))
-    return location != ROOT
+    for distribution in metadata.distributions(name="twisted_mysqlauth"):
+        location = os.path.abspath(str(distribution.locate_file("")))
+        if location != ROOT:
+            return True
+    return False
 
 
 class WheelTests(SynchronousTestCase):

@@ -21,7 +21,6 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from twisted_mysqlauth import plugins
 from twisted_mysqlauth.accounts.model import ALL_PRIVILEGES, AccountName
-from twisted_mysqlauth.auth import hashing
 from twisted_mysqlauth.interfaces import IAuthMethod, IPasswordMethod
 from twisted_mysqlauth.mycnf import OptionFileError, readOptionFile
 from twisted_mysqlauth.tap import (
@@ -250,36 +249,26 @@ class ServiceTests(TestCase):
     @defer.inlineCallbacks
     def test_firstStart(self):
         """
-        A new datadir gets its store, keys (private ones 0600) and
-        'root'@'localhost' with every privilege and a random password in a
-        0600 file; a second start leaves the accounts alone.
+        A new datadir (mode 0711: other users may reach the socket in it)
+        gets its store, keys (private ones 0600) and C{'root'@'localhost'
+        IDENTIFIED WITH auth_socket AS '<server OS user>'} with every
+        privilege; a second start leaves the accounts alone.
         """
+        import pwd
+
         settings = self.settings()
         service = yield self.start(settings)
         datadir = settings.datadir
-        self.assertEqual(os.stat(datadir).st_mode & 0o777, 0o700)
-        for name in (
-            "private_key.pem",
-            "server-key.pem",
-            "initial-root-password",
-            "accounts.sqlite3",
-        ):
-            self.assertEqual(
-                os.stat(os.path.join(datadir, name)).st_mode & 0o777, 0o600, name
-            )
-        with open(os.path.join(datadir, "initial-root-password")) as f:
-            password = f.read().strip()
-        self.assertGreaterEqual(len(password), 20)
-        root = service.factory.config.accounts.directory.get(
-            AccountName("root", "localhost")
-        )
+        self.assertEqual(os.stat(datadir).st_mode & 0o777, 0o711)
+        for name in ("private_key.pem", "server-key.pem", "accounts.sqlite3"):
+            self.assertEqual(os.stat(os.path.join(datadir, name)).st_mode & 0o777, 0o600, name)
+        root = service.factory.config.accounts.directory.get(AccountName("root", "localhost"))
+        self.assertEqual(root.plugin, "auth_socket")
+        self.assertEqual(root.authString, pwd.getpwuid(os.geteuid()).pw_name.encode())
         self.assertEqual(root.privileges, ALL_PRIVILEGES)
         self.assertTrue(root.grantOption)
-        self.assertTrue(hashing.verifyCachingSHA2(root.authString, password.encode()))
         yield service.stopService()
-        os.remove(os.path.join(datadir, "initial-root-password"))
         again = yield self.start(self.settings(datadir=datadir, listen=settings.listen))
-        self.assertFalse(os.path.exists(os.path.join(datadir, "initial-root-password")))
         self.assertEqual(len(again.factory.config.accounts.directory), 1)
 
     @defer.inlineCallbacks

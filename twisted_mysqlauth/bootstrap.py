@@ -23,9 +23,6 @@ from twisted_mysqlauth.sql.parser import splitStatements
 
 _log = Logger()
 
-#: The file of a new datadir that holds the first account's password.
-INITIAL_PASSWORD_FILE = "initial-root-password"
-
 
 @attr.s(auto_attribs=True)
 class _BootstrapConnection:
@@ -119,42 +116,51 @@ async def runInitFile(config: Any, path: str) -> int:
     return len(statements)
 
 
-async def bootstrapAccounts(config: Any, datadir: str) -> Optional[str]:
+def serverOSUser() -> str:
     """
-    Create the first administrative account of a new datadir:
-    C{'root'@'localhost'} with every privilege and a random password,
-    written to a file only its owner can read (the password is never
-    logged).
+    @return: the name of the OS user this process runs as.
+    """
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
+
+
+async def bootstrapAccounts(
+    config: Any, socketPath: Optional[str] = None, osUser: Optional[str] = None
+) -> Optional[str]:
+    """
+    Create the first administrative account of a new datadir, as Debian's
+    MariaDB does: C{'root'@'localhost' IDENTIFIED WITH auth_socket AS
+    '<the OS user running the server>'} with every privilege, so the
+    server's owner logs in over the UNIX socket with no password at all.
 
     @param config: the L{twisted_mysqlauth.server.ServerConfiguration}.
-    @param datadir: the datadir.
-    @return: the path of the password file, or L{None} when accounts exist
-        already.
+    @param socketPath: the UNIX socket the server listens on, for the log
+        message, or L{None}.
+    @param osUser: the OS user to name (default: the one running this
+        process).
+    @return: the OS user named, or L{None} when accounts exist already.
     """
     if len(config.accounts.directory):
         return None
-    from twisted_mysqlauth.tap import makeTemporaryPassword
-
-    password = makeTemporaryPassword()
-    path = os.path.join(datadir, INITIAL_PASSWORD_FILE)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    # An existing file keeps its mode through O_CREAT: restrict it before
-    # the password is written, not after.
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(password + "\n")
+    if osUser is None:
+        osUser = serverOSUser()
     executor = Executor(config)
     session = BootstrapSession()
     await executor.run(
-        "CREATE USER 'root'@'localhost' IDENTIFIED BY "
-        + quoteString(password.encode("ascii")),
+        "CREATE USER 'root'@'localhost' IDENTIFIED WITH auth_socket AS "
+        + quoteString(osUser.encode("utf-8")),
         session,
     )
     await executor.run("GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION", session)
+    where = f"-S {socketPath} " if socketPath else ""
     _log.warn(
-        "first start: created 'root'@'localhost' with a random password, "
-        "saved in {path} (readable by its owner only). Log in with: "
-        "mariadb -h 127.0.0.1 -u root -p\"$(cat {path})\"",
-        path=os.path.abspath(path),
+        "first start: created 'root'@'localhost' IDENTIFIED WITH auth_socket AS "
+        "'{osUser}'; as OS user {osUser}, log in with: mariadb {where}-u root",
+        osUser=osUser,
+        where=where,
     )
-    return path
+    return osUser

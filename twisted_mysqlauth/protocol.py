@@ -379,6 +379,7 @@ class MySQLServerProtocol(Protocol):
             self._resume()
         elif isinstance(step, TryLogin):
             self._state = "checking"
+            self.attempt.credentials = step.credentials
             portal = self.factory.portal
             d = portal.login(step.credentials, self.attempt, IMySQLAvatar)
             d.addCallbacks(self._loggedIn, self._loginFailed)

@@ -82,6 +82,7 @@ class MySQLRealm:
             user=attempt.username or "",
             clientHost=attempt.client.displayHost,
             account=account,
+            externalUser=getattr(attempt.credentials, "externalUser", None),
             secure=attempt.secure,
         )
         return IMySQLAvatar, avatar, lambda: None

@@ -35,10 +35,12 @@ from twisted.logger import Logger
 from twisted_mysqlauth import __version__
 from twisted_mysqlauth.accounts.model import Account, AccountName, ClientAddress
 from twisted_mysqlauth.auth import hashing
+from twisted_mysqlauth.auth.authsocket import AuthSocketChecker
 from twisted_mysqlauth.auth.cachingsha2 import FastDigestCache
 from twisted_mysqlauth.auth.registry import MethodRegistry, discoverMethods
 from twisted_mysqlauth.checkers import AccountPasswordChecker
 from twisted_mysqlauth.interfaces import IPasswordMethod
+from twisted_mysqlauth.peercred import peerCredentialsOf
 from twisted_mysqlauth.protocol import MySQLServerProtocol
 from twisted_mysqlauth.realm import MySQLRealm
 
@@ -49,13 +51,6 @@ SERVER_VERSION = f"8.0.36-twisted_mysqlauth-{__version__}"
 #: The password methods a decoy account for an unknown user may pretend
 #: to use, as MySQL's decoy does.
 DECOY_METHODS = ("caching_sha2_password", "mysql_native_password", "sha256_password")
-
-
-def noPeerCredentials(transport: Any) -> None:
-    """
-    The default peer-credential lookup: none.
-    """
-    return None
 
 
 class ServerConfiguration:
@@ -75,7 +70,8 @@ class ServerConfiguration:
     @ivar connectTimeout: seconds a client has to log in.
     @ivar maxAllowedPacket: the largest packet read after login.
     @ivar sha2Cache: the caching_sha2_password L{FastDigestCache}.
-    @ivar peerCredentialsFor: C{transport -> credentials or None}.
+    @ivar peerCredentialsFor: C{transport -> PeerCredentials or None}, called
+        when a connection is made (L{peerCredentialsOf} by default).
     @ivar serverVersion: the version text of the greeting.
     """
 
@@ -92,7 +88,7 @@ class ServerConfiguration:
         requireSecureTransport: bool = False,
         connectTimeout: float = 10.0,
         maxAllowedPacket: int = 64 * 1024 * 1024,
-        peerCredentialsFor: Callable[[Any], Any] = noPeerCredentials,
+        peerCredentialsFor: Callable[[Any], Any] = peerCredentialsOf,
         serverVersion: str = SERVER_VERSION,
     ) -> None:
         self.accounts = accounts
@@ -203,6 +199,7 @@ class MySQLServerFactory(ServerFactory):
         config = ServerConfiguration(accounts, reactor, **options)
         portal = Portal(MySQLRealm())
         portal.registerChecker(AccountPasswordChecker(config.methods, config.sha2Cache))
+        portal.registerChecker(AuthSocketChecker())
         if sessionFactory is None:
             from twisted_mysqlauth.session import AccountSQLSession
 

@@ -9,7 +9,6 @@ loads the accounts and listens.
 from __future__ import annotations
 
 import os
-import secrets
 from typing import Any, List, Optional
 
 import attr
@@ -95,6 +94,26 @@ class ServerSettings:
         @return: C{path}, resolved against the datadir when relative.
         """
         return path if os.path.isabs(path) else os.path.join(self.datadir, path)
+
+    def socketPath(self) -> Optional[str]:
+        """
+        @return: the path of the first UNIX socket listened on, or L{None}.
+        """
+        for description in self.endpoints():
+            if description.startswith("unix:"):
+                path = description[len("unix:") :]
+                out, i = [], 0
+                while i < len(path):
+                    if path[i] == "\\" and i + 1 < len(path):
+                        out.append(path[i + 1])
+                        i += 2
+                        continue
+                    if path[i] == ":":
+                        break
+                    out.append(path[i])
+                    i += 1
+                return "".join(out)
+        return None
 
     def endpoints(self) -> List[str]:
         """
@@ -294,7 +313,12 @@ class MySQLAuthService(MultiService):
         settings = self.settings
         datadir = settings.datadir
         try:
-            os.makedirs(datadir, mode=0o700, exist_ok=True)
+            # 0711: other local users may reach the UNIX socket inside it (as
+            # auth_socket logins need) but not list it; every secret in it
+            # is a 0600 file.
+            if not os.path.isdir(datadir):
+                os.makedirs(datadir, mode=0o711)
+                os.chmod(datadir, 0o711)
         except OSError as e:
             raise StartupError(f"cannot create datadir {datadir}: {e}") from None
         storePath = os.path.join(datadir, "accounts.sqlite3")
@@ -331,7 +355,7 @@ class MySQLAuthService(MultiService):
             raise StartupError(str(e)) from None
         self.factory = factory
         if firstStart:
-            await bootstrapAccounts(factory.config, datadir)
+            await bootstrapAccounts(factory.config, settings.socketPath())
         if settings.initFile:
             try:
                 await runInitFile(factory.config, settings.initFile)
@@ -368,8 +392,3 @@ def makeService(options: Options) -> MySQLAuthService:
     return MySQLAuthService(options["settings"])
 
 
-def makeTemporaryPassword() -> str:
-    """
-    @return: a random password for the first administrative account.
-    """
-    return secrets.token_urlsafe(18)

@@ -85,6 +85,8 @@ class LoginAttempt:
         response: C{(using password: YES)} in a refusal.
     @ivar peerCredentials: the UNIX peer credentials read at connect, or
         L{None}.
+    @ivar credentials: the credentials of the login being checked; a
+        checker may record on them what it verified (the C{externalUser}).
     """
 
     connectionId: int
@@ -101,6 +103,7 @@ class LoginAttempt:
     connectAttributes: tuple = ()
     passwordUsed: bool = False
     peerCredentials: Any = None
+    credentials: Any = None
 
     @property
     def usernameBytes(self) -> bytes:

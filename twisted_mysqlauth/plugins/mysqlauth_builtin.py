@@ -4,6 +4,7 @@
 The built-in auth methods, as dropins.
 """
 
+from twisted_mysqlauth.auth.authsocket import theAuthSocketMethod
 from twisted_mysqlauth.auth.cachingsha2 import theCachingSHA2PasswordMethod
 from twisted_mysqlauth.auth.native import theNativePasswordMethod
 from twisted_mysqlauth.auth.sha256 import theSHA256PasswordMethod
@@ -12,4 +13,5 @@ __all__ = [
     "theNativePasswordMethod",
     "theCachingSHA2PasswordMethod",
     "theSHA256PasswordMethod",
+    "theAuthSocketMethod",
 ]
