@@ -156,6 +156,8 @@ async def bootstrapAccounts(
         session,
     )
     await executor.run("GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION", session)
+    # As MySQL's --initialize: root may grant PROXY on every account.
+    await executor.run("GRANT PROXY ON ''@'' TO 'root'@'localhost' WITH GRANT OPTION", session)
     where = f"-S {socketPath} " if socketPath else ""
     _log.warn(
         "first start: created 'root'@'localhost' IDENTIFIED WITH auth_socket AS "

@@ -52,6 +52,9 @@ LOCAL_PEERPID = 2  # macOS
 XU_NGROUPS = 16
 _XUCRED = struct.Struct("=IIh2x" + "I" * XU_NGROUPS)
 XUCRED_VERSION = 0
+#: Where FreeBSD's cr_pid is: the union holding it also holds a pointer, so
+#: it starts at the next 8-byte boundary after the groups.
+_XUCRED_PID_OFFSET = (_XUCRED.size + 7) & ~7
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
@@ -99,8 +102,7 @@ def _linuxGroups(sock: Any) -> Optional[Tuple[int, ...]]:
 
 
 def _bsdCredentials(sock: Any, platform: str) -> Optional[PeerCredentials]:
-    size = _XUCRED.size + 8
-    raw = sock.getsockopt(SOL_LOCAL, LOCAL_PEERCRED, size)
+    raw = sock.getsockopt(SOL_LOCAL, LOCAL_PEERCRED, _XUCRED_PID_OFFSET + 8)
     if len(raw) < _XUCRED.size:
         return None
     fields = _XUCRED.unpack(raw[: _XUCRED.size])
@@ -114,10 +116,9 @@ def _bsdCredentials(sock: Any, platform: str) -> Optional[PeerCredentials]:
             pid = struct.unpack("i", sock.getsockopt(SOL_LOCAL, LOCAL_PEERPID, 4))[0]
         except OSError:
             pid = None
-    elif len(raw) >= _XUCRED.size + 4:
-        # FreeBSD 13+: cr_pid (in a union) after the groups, aligned.
-        offset = (_XUCRED.size + 3) & ~3
-        pid = struct.unpack_from("i", raw, offset)[0] or None
+    elif len(raw) >= _XUCRED_PID_OFFSET + 4:
+        # FreeBSD 13+: cr_pid, in a union with a pointer after the groups.
+        pid = struct.unpack_from("i", raw, _XUCRED_PID_OFFSET)[0] or None
     # cr_groups[0] is the effective gid.
     return PeerCredentials(uid=uid, gid=groups[0], pid=pid, groups=groups)
 

@@ -9,7 +9,7 @@ post-authentication rules (account lock; proxying).
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import attr
 from zope.interface import implementer
@@ -18,7 +18,8 @@ from twisted.cred.error import LoginDenied
 from twisted.cred.portal import IRealm
 
 from twisted_mysqlauth import errors
-from twisted_mysqlauth.accounts.model import Account, AccountName
+from twisted_mysqlauth.accounts.hosts import hostMatches
+from twisted_mysqlauth.accounts.model import Account, AccountName, ClientAddress
 from twisted_mysqlauth.auth.base import LoginAttempt, LoginRefusedWith
 from twisted_mysqlauth.interfaces import IMySQLAvatar
 
@@ -45,6 +46,13 @@ class MySQLAvatar:
         return f"{self.user}@{self.clientHost}"
 
     @property
+    def proxyUserText(self) -> Optional[str]:
+        """
+        C{@@proxy_user}: C{'user'@'host'} of the proxy account, or L{None}.
+        """
+        return None if self.proxyUser is None else str(self.proxyUser)
+
+    @property
     def currentUser(self) -> str:
         """
         C{CURRENT_USER()}: the account whose privileges apply.
@@ -52,15 +60,39 @@ class MySQLAvatar:
         return f"{self.account.user}@{self.account.host}"
 
 
+#: The methods that ask the server to choose the proxied account when
+#: C{check_proxy_users} and their own setting are on.
+SERVER_MAPPED_METHODS = {
+    "mysql_native_password": "nativePasswordProxyUsers",
+    "sha256_password": "sha256PasswordProxyUsers",
+}
+
+
 @implementer(IRealm)
 class MySQLRealm:
     """
-    Build avatars for logins.
+    Build avatars for logins, with MySQL's proxy users.
 
-    A checker answers with the identity it authenticated. When that is the
-    user name the client sent, the avatar is the matched account. Any other
-    identity is a proxy request, refused unless proxying is configured.
+    A checker answers with the identity it authenticated: MySQL's
+    C{authenticated_as}. When that is the user name the client sent (or the
+    matched account's own user name) there is no proxying. Any other name
+    asks to proxy: the matched (proxy) account needs a C{GRANT PROXY} whose
+    proxied user is that name and whose proxied host pattern matches the
+    client, and the proxied account (that user at the grant's host) must
+    exist; the avatar then carries the proxied account's privileges.
+    Proxying is one step: the proxied account's own grants are not followed.
+    With C{check_proxy_users} and C{mysql_native_password_proxy_users} (or
+    C{sha256_password_proxy_users}) on, logins with those methods are
+    proxied to the first account a PROXY grant of theirs names, if any.
+    Account lock is checked on the proxy account, as in MySQL.
+
+    @ivar accounts: the L{twisted_mysqlauth.accounts.directory.AccountManager}
+        whose current directory holds the PROXY grants and proxied accounts
+        (L{None}: no proxying at all).
     """
+
+    def __init__(self, accounts: Any = None) -> None:
+        self.accounts = accounts
 
     def requestAvatar(self, avatarId, mind, *interfaces):
         if IMySQLAvatar not in interfaces:
@@ -70,19 +102,61 @@ class MySQLRealm:
         if account is None or not attempt.knownUser:
             # A decoy never verifies; fail closed if a checker said otherwise.
             raise LoginDenied("no such account")
-        if avatarId != attempt.usernameBytes:
-            raise LoginDenied("proxying is not allowed here")
         if account.locked:
             raise LoginRefusedWith(
-                errors.AccountLocked(
-                    user=attempt.username, host=attempt.client.displayHost
-                )
+                errors.AccountLocked(user=attempt.username, host=attempt.client.displayHost)
             )
+        authenticatedAs = avatarId.decode("utf-8", "replace")
+        proxied: Optional[Account] = None
+        if self._serverChooses(attempt, account):
+            proxied = self._serverChosen(self._directory(), account, attempt.client)
+        elif authenticatedAs not in (attempt.username, account.user):
+            proxied = self._proxied(self._directory(), account, authenticatedAs, attempt.client)
+            if proxied is None:
+                raise LoginDenied("no PROXY grant for this identity")
+        externalUser = getattr(attempt.credentials, "externalUser", None)
         avatar = MySQLAvatar(
             user=attempt.username or "",
             clientHost=attempt.client.displayHost,
-            account=account,
-            externalUser=getattr(attempt.credentials, "externalUser", None),
+            account=proxied if proxied is not None else account,
+            proxyUser=account.name if proxied is not None else None,
+            externalUser=externalUser,
             secure=attempt.secure,
         )
         return IMySQLAvatar, avatar, lambda: None
+
+    def _directory(self) -> Any:
+        if self.accounts is None:
+            raise LoginDenied("proxying needs the realm's accounts")
+        return self.accounts.directory
+
+    def _serverChooses(self, attempt: LoginAttempt, account: Account) -> bool:
+        config = attempt.server
+        setting = SERVER_MAPPED_METHODS.get(account.plugin)
+        return bool(
+            setting is not None
+            and getattr(config, "checkProxyUsers", False)
+            and getattr(config, setting, False)
+        )
+
+    def _proxied(
+        self, directory, proxy: Account, user: str, client: ClientAddress
+    ) -> Optional[Account]:
+        for grant in directory.proxyGrantsFor(proxy.name):
+            if grant.proxied.user != user:
+                continue
+            if not hostMatches(grant.proxied.host, client):
+                continue
+            proxied = directory.get(grant.proxied)
+            if proxied is not None:
+                return proxied
+        return None
+
+    def _serverChosen(self, directory, proxy: Account, client: ClientAddress) -> Optional[Account]:
+        for grant in directory.proxyGrantsFor(proxy.name):
+            if not grant.proxied.user or not hostMatches(grant.proxied.host, client):
+                continue
+            proxied = directory.get(grant.proxied)
+            if proxied is not None:
+                return proxied
+        return None

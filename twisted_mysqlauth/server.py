@@ -37,6 +37,7 @@ from twisted_mysqlauth.accounts.model import Account, AccountName, ClientAddress
 from twisted_mysqlauth.auth import hashing
 from twisted_mysqlauth.auth.authsocket import AuthSocketChecker
 from twisted_mysqlauth.auth.cachingsha2 import FastDigestCache
+from twisted_mysqlauth.auth.testplugin import TestPluginChecker
 from twisted_mysqlauth.auth.registry import MethodRegistry, discoverMethods
 from twisted_mysqlauth.checkers import AccountPasswordChecker
 from twisted_mysqlauth.interfaces import IPasswordMethod
@@ -73,6 +74,10 @@ class ServerConfiguration:
     @ivar peerCredentialsFor: C{transport -> PeerCredentials or None}, called
         when a connection is made (L{peerCredentialsOf} by default).
     @ivar serverVersion: the version text of the greeting.
+    @ivar checkProxyUsers: MySQL's C{check_proxy_users}: let the password
+        methods below proxy through PROXY grants.
+    @ivar nativePasswordProxyUsers: C{mysql_native_password_proxy_users}.
+    @ivar sha256PasswordProxyUsers: C{sha256_password_proxy_users}.
     """
 
     _log = Logger()
@@ -90,6 +95,9 @@ class ServerConfiguration:
         maxAllowedPacket: int = 64 * 1024 * 1024,
         peerCredentialsFor: Callable[[Any], Any] = peerCredentialsOf,
         serverVersion: str = SERVER_VERSION,
+        checkProxyUsers: bool = False,
+        nativePasswordProxyUsers: bool = False,
+        sha256PasswordProxyUsers: bool = False,
     ) -> None:
         self.accounts = accounts
         self.reactor = reactor
@@ -108,10 +116,19 @@ class ServerConfiguration:
         self.maxAllowedPacket = maxAllowedPacket
         self.peerCredentialsFor = peerCredentialsFor
         self.serverVersion = serverVersion
+        self.checkProxyUsers = checkProxyUsers
+        self.nativePasswordProxyUsers = nativePasswordProxyUsers
+        self.sha256PasswordProxyUsers = sha256PasswordProxyUsers
         self.sha2Cache = FastDigestCache()
         accounts.addObserver(self.sha2Cache.accountsChanged)
         self._decoySecret = os.urandom(32)
-        self._decoyStrings: dict = {}
+        # Made now, not on the first unknown user: that login must not do
+        # more work than a wrong password does.
+        self._decoyStrings = {
+            name: self.methods.get(name).hashPassword(os.urandom(24).hex().encode("ascii"))
+            for name in DECOY_METHODS
+            if IPasswordMethod.providedBy(self.methods.get(name))
+        }
 
     def defaultMethod(self) -> Any:
         """
@@ -138,11 +155,7 @@ class ServerConfiguration:
         @return: an L{Account} that never verifies (its hash is of a random
             secret nobody knows).
         """
-        candidates = [
-            name
-            for name in DECOY_METHODS
-            if IPasswordMethod.providedBy(self.methods.get(name))
-        ]
+        candidates = list(self._decoyStrings)
         if not canSwitch and "mysql_native_password" in candidates:
             plugin = "mysql_native_password"
         else:
@@ -150,11 +163,7 @@ class ServerConfiguration:
                 self._decoySecret, username.encode("utf-8"), hashlib.sha256
             ).digest()
             plugin = candidates[digest[0] % len(candidates)]
-        authString = self._decoyStrings.get(plugin)
-        if authString is None:
-            method = self.methods.get(plugin)
-            authString = method.hashPassword(os.urandom(24).hex().encode("ascii"))
-            self._decoyStrings[plugin] = authString
+        authString = self._decoyStrings[plugin]
         return Account(AccountName(username, client.displayHost), plugin, authString)
 
 
@@ -197,9 +206,10 @@ class MySQLServerFactory(ServerFactory):
         @param options: keyword arguments of L{ServerConfiguration}.
         """
         config = ServerConfiguration(accounts, reactor, **options)
-        portal = Portal(MySQLRealm())
+        portal = Portal(MySQLRealm(accounts))
         portal.registerChecker(AccountPasswordChecker(config.methods, config.sha2Cache))
         portal.registerChecker(AuthSocketChecker())
+        portal.registerChecker(TestPluginChecker())
         if sessionFactory is None:
             from twisted_mysqlauth.session import AccountSQLSession
 

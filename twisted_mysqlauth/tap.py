@@ -36,6 +36,9 @@ MYCNF_OPTIONS = (
     "require_secure_transport",
     "connect_timeout",
     "init_file",
+    "check_proxy_users",
+    "mysql_native_password_proxy_users",
+    "sha256_password_proxy_users",
 )
 
 _TRUE = ("1", "on", "true", "yes")
@@ -88,6 +91,9 @@ class ServerSettings:
     connectTimeout: int = 10
     rsaPrivateKeyPath: str = "private_key.pem"
     rsaPublicKeyPath: str = "public_key.pem"
+    checkProxyUsers: bool = False
+    nativePasswordProxyUsers: bool = False
+    sha256PasswordProxyUsers: bool = False
 
     def inDatadir(self, path: str) -> str:
         """
@@ -159,6 +165,17 @@ class Options(usage.Options):
     ]
     optFlags = [
         ["require-secure-transport", None, "Refuse logins that are neither TLS nor a UNIX socket."],
+        ["check-proxy-users", None, "Let the password methods below proxy through PROXY grants."],
+        [
+            "mysql-native-password-proxy-users",
+            None,
+            "With --check-proxy-users: mysql_native_password logins proxy to the account their PROXY grant names.",
+        ],
+        [
+            "sha256-password-proxy-users",
+            None,
+            "With --check-proxy-users: sha256_password logins proxy to the account their PROXY grant names.",
+        ],
     ]
 
     def __init__(self) -> None:
@@ -187,6 +204,12 @@ class Options(usage.Options):
             settings.tlsKey = self["tls-key"]
         if self["require-secure-transport"]:
             settings.requireSecureTransport = True
+        if self["check-proxy-users"]:
+            settings.checkProxyUsers = True
+        if self["mysql-native-password-proxy-users"]:
+            settings.nativePasswordProxyUsers = True
+        if self["sha256-password-proxy-users"]:
+            settings.sha256PasswordProxyUsers = True
         if self["default-authentication-plugin"]:
             settings.defaultAuthenticationPlugin = self["default-authentication-plugin"]
         if self["connect-timeout"] is not None:
@@ -234,6 +257,12 @@ class Options(usage.Options):
                 settings.connectTimeout = parseInteger(label, value, 2, 31536000)
             elif name == "init_file":
                 settings.initFile = value
+            elif name == "check_proxy_users":
+                settings.checkProxyUsers = parseBoolean(label, value)
+            elif name == "mysql_native_password_proxy_users":
+                settings.nativePasswordProxyUsers = parseBoolean(label, value)
+            elif name == "sha256_password_proxy_users":
+                settings.sha256PasswordProxyUsers = parseBoolean(label, value)
 
 
 def _checkEndpoint(description: str) -> None:
@@ -350,6 +379,9 @@ class MySQLAuthService(MultiService):
                 rsaKeyPair=rsaKeyPair,
                 requireSecureTransport=settings.requireSecureTransport,
                 connectTimeout=settings.connectTimeout,
+                checkProxyUsers=settings.checkProxyUsers,
+                nativePasswordProxyUsers=settings.nativePasswordProxyUsers,
+                sha256PasswordProxyUsers=settings.sha256PasswordProxyUsers,
             )
         except ValueError as e:
             raise StartupError(str(e)) from None

@@ -91,7 +91,7 @@ def passwordResponse(plugin: str, password: bytes, nonce: bytes, secure: bool) -
         if not password:
             return b"\x00"
         return password + b"\x00" if secure else b"\x01"
-    if plugin == "mysql_clear_password":
+    if plugin in ("mysql_clear_password", "auth_test_plugin", "dialog"):
         return password + b"\x00"
     return b""
 

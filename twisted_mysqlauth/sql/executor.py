@@ -36,6 +36,7 @@ from twisted_mysqlauth.accounts.model import (
     AccountName,
     DeleteAccount,
     DeleteProxyGrant,
+    ProxyGrant,
     PutAccount,
     PutProxyGrant,
 )
@@ -564,6 +565,73 @@ class Executor:
 
         return self.accounts.run(change).addCallback(lambda ignored: None)
 
+    def _mayGrantProxy(self, session: Any, directory: Any, proxied: AccountName) -> bool:
+        """
+        MySQL's rule (C{acl_check_proxy_grant_access}): an account may grant
+        PROXY on itself, or on an account covered by a PROXY grant it holds
+        WITH GRANT OPTION (a proxied side of C{''@''} covers every account,
+        as root's C{GRANT PROXY ON ''@'' ... WITH GRANT OPTION} does).
+        """
+        if getattr(session, "bootstrap", False):
+            return True
+        me = self._self(session)
+        if me == proxied:
+            return True
+        for grant in directory.proxyGrantsFor(me):
+            if not grant.withGrantOption:
+                continue
+            userCovered = grant.proxied.user in ("", proxied.user)
+            hostCovered = grant.proxied.host in ("", "%") or wildcardMatches(
+                grant.proxied.host, proxied.host, caseSensitive=False
+            )
+            if userCovered and hostCovered:
+                return True
+        return False
+
+    def _proxyDenied(self, session: Any) -> errors.MySQLError:
+        avatar = session.avatar
+        return errors.AccessDeniedNoPassword(user=avatar.user, host=avatar.clientHost)
+
+    def _doGrantProxy(self, statement: ast.GrantProxy, session: Any) -> Deferred:
+        proxied = self._resolve(session, statement.proxied)
+
+        def change(directory: Any) -> List[Any]:
+            if not self._mayGrantProxy(session, directory, proxied):
+                raise self._proxyDenied(session)
+            changes = []
+            for raw in statement.grantees:
+                proxy = self._resolve(session, raw)
+                if directory.get(proxy) is None:
+                    raise errors.CantCreateUserWithGrant()
+                existing = directory.proxyGrant(proxy, proxied)
+                withGrant = statement.withGrantOption or bool(existing and existing.withGrantOption)
+                changes.append(PutProxyGrant(ProxyGrant(proxy, proxied, withGrant)))
+            return changes
+
+        return self.accounts.run(change).addCallback(lambda ignored: None)
+
+    def _doRevokeProxy(self, statement: ast.RevokeProxy, session: Any) -> Deferred:
+        proxied = self._resolve(session, statement.proxied)
+
+        def change(directory: Any) -> List[Any]:
+            if not self._mayGrantProxy(session, directory, proxied):
+                raise self._proxyDenied(session)
+            changes = []
+            for raw in statement.grantees:
+                proxy = self._resolve(session, raw)
+                if directory.get(proxy) is None:
+                    if statement.ignoreUnknownUser:
+                        continue
+                    raise errors.NonExistingGrant(user=proxy.user, host=proxy.host)
+                if directory.proxyGrant(proxy, proxied) is None:
+                    if statement.ifExists:
+                        continue
+                    raise errors.NonExistingGrant(user=proxy.user, host=proxy.host)
+                changes.append(DeleteProxyGrant(proxy, proxied))
+            return changes
+
+        return self.accounts.run(change).addCallback(lambda ignored: None)
+
     def _doFlushPrivileges(self, statement: ast.FlushPrivileges, session: Any) -> Deferred:
         self._require(session, "RELOAD")
         return self.accounts.reload().addCallback(lambda ignored: None)
@@ -745,6 +813,9 @@ READ_ONLY_VARIABLES = frozenset(
         "have_ssl",
         "default_authentication_plugin",
         "require_secure_transport",
+        "check_proxy_users",
+        "mysql_native_password_proxy_users",
+        "sha256_password_proxy_users",
         "license",
         "lower_case_table_names",
         "system_time_zone",
@@ -800,6 +871,9 @@ def _systemDefaults(config: Any, session: Any) -> Dict[str, Callable[[], Any]]:
         "have_ssl": lambda: "YES" if config.tlsOptions is not None else "DISABLED",
         "require_secure_transport": lambda: "ON" if config.requireSecureTransport else "OFF",
         "default_authentication_plugin": lambda: config.defaultPlugin,
+        "check_proxy_users": lambda: "ON" if config.checkProxyUsers else "OFF",
+        "mysql_native_password_proxy_users": lambda: "ON" if config.nativePasswordProxyUsers else "OFF",
+        "sha256_password_proxy_users": lambda: "ON" if config.sha256PasswordProxyUsers else "OFF",
         "performance_schema": lambda: 0,
         "query_cache_size": lambda: 0,
         "query_cache_type": lambda: "OFF",
