@@ -11,48 +11,50 @@ are bytes, because MySQL's C{caching_sha2_password} strings hold a raw salt.
 
 from __future__ import annotations
 
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Optional, Tuple
 
 import attr
 
-#: The static global privileges that C{GRANT ALL [PRIVILEGES] ON *.*} gives.
-#: Only C{CREATE USER} (and C{PROXY}, which is a grant of its own) has an
-#: effect in this server; the others are kept so that C{SHOW GRANTS} and
-#: account dumps round-trip with what a DBA writes.
-ALL_PRIVILEGES: FrozenSet[str] = frozenset(
-    [
-        "SELECT",
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "CREATE",
-        "DROP",
-        "RELOAD",
-        "SHUTDOWN",
-        "PROCESS",
-        "FILE",
-        "REFERENCES",
-        "INDEX",
-        "ALTER",
-        "SHOW DATABASES",
-        "SUPER",
-        "CREATE TEMPORARY TABLES",
-        "LOCK TABLES",
-        "EXECUTE",
-        "REPLICATION SLAVE",
-        "REPLICATION CLIENT",
-        "CREATE VIEW",
-        "SHOW VIEW",
-        "CREATE ROUTINE",
-        "ALTER ROUTINE",
-        "CREATE USER",
-        "EVENT",
-        "TRIGGER",
-        "CREATE TABLESPACE",
-        "CREATE ROLE",
-        "DROP ROLE",
-    ]
+#: The static global privileges, in the order MySQL lists them in C{SHOW
+#: GRANTS}. Only C{CREATE USER}, C{RELOAD}, C{SELECT} (reading other
+#: accounts) and C{SUPER} have an effect in this server; the others are kept
+#: so that C{SHOW GRANTS} and account dumps round-trip with what a DBA
+#: writes.
+PRIVILEGE_ORDER: Tuple[str, ...] = (
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "RELOAD",
+    "SHUTDOWN",
+    "PROCESS",
+    "FILE",
+    "REFERENCES",
+    "INDEX",
+    "ALTER",
+    "SHOW DATABASES",
+    "SUPER",
+    "CREATE TEMPORARY TABLES",
+    "LOCK TABLES",
+    "EXECUTE",
+    "REPLICATION SLAVE",
+    "REPLICATION CLIENT",
+    "CREATE VIEW",
+    "SHOW VIEW",
+    "CREATE ROUTINE",
+    "ALTER ROUTINE",
+    "CREATE USER",
+    "EVENT",
+    "TRIGGER",
+    "CREATE TABLESPACE",
+    "CREATE ROLE",
+    "DROP ROLE",
 )
+
+#: What C{GRANT ALL [PRIVILEGES] ON *.*} gives.
+ALL_PRIVILEGES: FrozenSet[str] = frozenset(PRIVILEGE_ORDER)
 
 #: The privilege that lets an account create, alter, drop and rename accounts.
 CREATE_USER = "CREATE USER"

@@ -32,6 +32,7 @@ from twisted_mysqlauth.accounts.hosts import wildcardMatches
 from twisted_mysqlauth.accounts.model import (
     ALL_PRIVILEGES,
     CREATE_USER,
+    PRIVILEGE_ORDER,
     Account,
     AccountName,
     DeleteAccount,
@@ -44,40 +45,6 @@ from twisted_mysqlauth.sql import statements as ast
 from twisted_mysqlauth.sql.parser import parse
 from twisted_mysqlauth.wire import constants as C
 from twisted_mysqlauth.wire.packets import Column
-
-#: The order MySQL lists static privileges in C{SHOW GRANTS}.
-PRIVILEGE_ORDER = (
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "CREATE",
-    "DROP",
-    "RELOAD",
-    "SHUTDOWN",
-    "PROCESS",
-    "FILE",
-    "REFERENCES",
-    "INDEX",
-    "ALTER",
-    "SHOW DATABASES",
-    "SUPER",
-    "CREATE TEMPORARY TABLES",
-    "LOCK TABLES",
-    "EXECUTE",
-    "REPLICATION SLAVE",
-    "REPLICATION CLIENT",
-    "CREATE VIEW",
-    "SHOW VIEW",
-    "CREATE ROUTINE",
-    "ALTER ROUTINE",
-    "CREATE USER",
-    "EVENT",
-    "TRIGGER",
-    "CREATE TABLESPACE",
-    "CREATE ROLE",
-    "DROP ROLE",
-)
 
 RANDOM_PASSWORD_LENGTH = 20
 _RANDOM_ALPHABET = string.ascii_letters + string.digits + "%()*+,-./:;<=>?@[]^_{|}~"
@@ -492,6 +459,17 @@ class Executor:
                 raise errors.NotSupportedYet(what=f"the privilege {privilege}")
         return frozenset(wanted), grantOption
 
+    def _checkGrantor(self, session: Any, privileges: frozenset) -> None:
+        """
+        MySQL's rule for GRANT and REVOKE of global privileges: the session's
+        account needs GRANT OPTION and every privilege named.
+        """
+        if getattr(session, "bootstrap", False):
+            return
+        mine = session.avatar.account
+        if not mine.grantOption or not privileges <= mine.privileges:
+            raise self._denied(session)
+
     def _checkLevel(self, level: Optional[str]) -> None:
         if level is not None and level != "*.*":
             raise errors.NotSupportedYet(what=f"privileges on {level}: only *.* is kept")
@@ -500,10 +478,7 @@ class Executor:
         self._checkLevel(statement.level)
         wanted, grantOption = self._privilegeSet(statement.privileges)
         grantOption = grantOption or statement.withGrantOption
-        if not getattr(session, "bootstrap", False):
-            mine = session.avatar.account
-            if not mine.grantOption or not wanted <= mine.privileges:
-                raise self._denied(session)
+        self._checkGrantor(session, wanted)
 
         def change(directory: Any) -> List[Any]:
             changes = []
@@ -535,10 +510,7 @@ class Executor:
         else:
             wanted, grantOption = self._privilegeSet(statement.privileges)
             grantOption = grantOption or statement.grantOption
-            if not getattr(session, "bootstrap", False):
-                mine = session.avatar.account
-                if not mine.grantOption or not wanted <= mine.privileges:
-                    raise self._denied(session)
+            self._checkGrantor(session, wanted)
 
         def change(directory: Any) -> List[Any]:
             changes: List[Any] = []
