@@ -313,7 +313,12 @@ class SetPasswordAuthPlugin(MySQLError):
 
     errorCode = 1699
     sqlState = "HY000"
-    template = "SET PASSWORD has no significance for users authenticating via plugins"
+    template = (
+        "SET PASSWORD has no significance for user '{user}'@'{host}' as the "
+        "authentication method used doesn't store authentication data in the "
+        "MySQL server. Please consider using ALTER USER instead if you want to "
+        "change authentication parameters."
+    )
 
 
 class CantCreateUserWithGrant(MySQLError):

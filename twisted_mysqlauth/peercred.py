@@ -53,8 +53,10 @@ XU_NGROUPS = 16
 _XUCRED = struct.Struct("=IIh2x" + "I" * XU_NGROUPS)
 XUCRED_VERSION = 0
 #: Where FreeBSD's cr_pid is: the union holding it also holds a pointer, so
-#: it starts at the next 8-byte boundary after the groups.
-_XUCRED_PID_OFFSET = (_XUCRED.size + 7) & ~7
+#: it starts at the next pointer-aligned offset after the groups (80 on
+#: 64-bit machines, 76 on 32-bit ones).
+_POINTER = struct.calcsize("P")
+_XUCRED_PID_OFFSET = (_XUCRED.size + _POINTER - 1) // _POINTER * _POINTER
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)

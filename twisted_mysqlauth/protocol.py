@@ -104,6 +104,7 @@ class MySQLServerProtocol(Protocol):
     clientCapabilities = 0
     _state = "new"
     _timeoutCall: Any = None
+    _answerPendingScramble = False
 
     # -- connection lifecycle ------------------------------------------------
 
@@ -235,8 +236,9 @@ class MySQLServerProtocol(Protocol):
             if packet is None:
                 return
             if self._state == "command":
-                self._seq = packet.lastSequenceId
-            elif packet.sequenceId != self._seq:
+                # Every command starts a new sequence at 0.
+                self._seq = 0
+            if packet.sequenceId != self._seq:
                 self._protocolError(errors.NetPacketsOutOfOrder())
                 return
             self._seq = (packet.lastSequenceId + 1) & 0xFF
@@ -350,7 +352,13 @@ class MySQLServerProtocol(Protocol):
             self._exchange = exchange
 
         if method.clientPluginName is None:
-            # auth_socket, mysql_no_login: no packets at all.
+            # auth_socket, mysql_no_login: no packets at all. A client still
+            # running caching_sha2_password (it sent a scramble) may not take
+            # an OK as the answer to it (MariaDB Connector/C sends its
+            # password next): answer its way, fast-auth success, first.
+            self._answerPendingScramble = (
+                clientPlugin == "caching_sha2_password" and bool(response.authResponse)
+            )
             self._runStep(lambda: exchange.responseReceived(b""))
             return
         data = exchange.initialData()
@@ -455,6 +463,8 @@ class MySQLServerProtocol(Protocol):
             self._fail(errors.SecureTransportRequired())
             return
         extra = self._exchange.loginSucceeded()
+        if extra is None and self._answerPendingScramble:
+            extra = bytes([C.SHA2_FAST_AUTH_SUCCESS])
         if extra is not None:
             self._send(AuthMoreData(extra).toWire())
         self._cancelTimeout()

@@ -402,7 +402,7 @@ class Executor:
                 raise errors.PasswordNoMatch()
             method = self._method(existing.plugin)
             if not hasattr(method, "verifyPassword"):
-                raise errors.SetPasswordAuthPlugin()
+                raise errors.SetPasswordAuthPlugin(user=name.user, host=name.host)
             if statement.randomPassword:
                 password = _randomPassword()
                 generated.append(_Generated(name, password))
