@@ -429,6 +429,24 @@ class PasswordLoginTests(ServerMixin, SynchronousTestCase):
         self.assertTrue(session.lost)
         self.assertEqual(len(session.commands), 1)
 
+    def test_commandSequenceStartsAtZero(self):
+        """
+        A command whose first packet does not have sequence id 0 is out of
+        order: 1156 and the connection closes; the session never sees it.
+        """
+        client, server, result = self.login(b"native", b"pw2")
+        session = RecordingSession.instances[-1]
+        answers = []
+        client._seq = 3
+        client._pending = Deferred()
+        client._pending.addBoth(answers.append)
+        client._state = "result"
+        client.send(bytes([C.COM_PING]))
+        self.pump.flush()
+        self.assertEqual(answers[0].value.errorCode, 1156)
+        self.assertEqual(session.commands, [])
+        self.assertTrue(session.lost)
+
     def test_sessionErrorAnswered(self):
         """
         A session that raises gets a generic ERR (and the failure logged),
