@@ -17,7 +17,16 @@ from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_mysqlauth import errors
-from twisted_mysqlauth.accounts.model import Account, AccountName, ClientAddress
+from twisted_mysqlauth.accounts.directory import AccountManager
+from twisted_mysqlauth.accounts.memory import InMemoryAccountStore
+from twisted_mysqlauth.accounts.model import (
+    Account,
+    AccountName,
+    ClientAddress,
+    ProxyGrant,
+    PutAccount,
+    PutProxyGrant,
+)
 from twisted_mysqlauth.auth.base import LoginAttempt, LoginRefusedWith
 from twisted_mysqlauth.credentials import IAccountPassword
 from twisted_mysqlauth.interfaces import IMySQLAvatar
@@ -320,3 +329,52 @@ class RealmPortalTests(SynchronousTestCase):
         """
         interface, avatar, logout = self.successResultOf(self.login(b"alice", makeAttempt()))
         self.assertEqual(avatar.userAtHost, "alice@localhost")
+
+
+class LockAndProxyOrderTests(SynchronousTestCase):
+    """
+    MySQL resolves a proxy request before it checks ACCOUNT LOCK (reference
+    section 19: proxy resolution is step 5, the lock step 9), and checks the
+    lock on the proxy account.
+    """
+
+    def setUp(self):
+        self.accounts = AccountManager(InMemoryAccountStore())
+        self.successResultOf(self.accounts.start())
+        self.locked = Account(
+            AccountName("alice", "%"), "mysql_native_password", b"", locked=True
+        )
+        self.target = Account(AccountName("target", "%"), "mysql_native_password", b"")
+        self.successResultOf(
+            self.accounts.apply(
+                [
+                    PutAccount(self.locked),
+                    PutAccount(self.target),
+                    PutProxyGrant(ProxyGrant(self.locked.name, self.target.name)),
+                ]
+            )
+        )
+        self.realm = MySQLRealm(self.accounts)
+
+    def test_refusedProxyBeforeLock(self):
+        """
+        A locked account that asks to proxy to an identity it has no PROXY
+        grant for is refused as a failed proxy (1045 in MySQL), not as a
+        locked account (3118).
+        """
+        attempt = makeAttempt(account=self.locked)
+        error = self.assertRaises(
+            LoginFailed, self.realm.requestAvatar, b"root", attempt, IMySQLAvatar
+        )
+        self.assertNotIsInstance(error, LoginRefusedWith)
+
+    def test_grantedProxyLockedProxyAccount(self):
+        """
+        A locked proxy account with a PROXY grant is refused with 3118: the
+        lock applies to the account that authenticated.
+        """
+        attempt = makeAttempt(account=self.locked)
+        failure = self.assertRaises(
+            LoginRefusedWith, self.realm.requestAvatar, b"target", attempt, IMySQLAvatar
+        )
+        self.assertEqual(failure.error.errorCode, 3118)

@@ -102,10 +102,6 @@ class MySQLRealm:
         if account is None or not attempt.knownUser:
             # A decoy never verifies; fail closed if a checker said otherwise.
             raise LoginDenied("no such account")
-        if account.locked:
-            raise LoginRefusedWith(
-                errors.AccountLocked(user=attempt.username, host=attempt.client.displayHost)
-            )
         authenticatedAs = avatarId.decode("utf-8", "replace")
         proxied: Optional[Account] = None
         if self._serverChooses(attempt, account):
@@ -114,6 +110,12 @@ class MySQLRealm:
             proxied = self._proxied(self._directory(), account, authenticatedAs, attempt.client)
             if proxied is None:
                 raise LoginDenied("no PROXY grant for this identity")
+        if account.locked:
+            # After the proxy step (MySQL checks the lock later), and on the
+            # proxy account: a failed proxy request is 1045, not 3118.
+            raise LoginRefusedWith(
+                errors.AccountLocked(user=attempt.username, host=attempt.client.displayHost)
+            )
         externalUser = getattr(attempt.credentials, "externalUser", None)
         avatar = MySQLAvatar(
             user=attempt.username or "",

@@ -151,18 +151,17 @@ class ServerConfiguration:
 
         @param username: the name the client sent.
         @param client: where it connects from.
-        @param canSwitch: whether the client can switch methods.
+        @param canSwitch: whether the client can switch methods (not used
+            for the choice, so that it reveals nothing).
         @return: an L{Account} that never verifies (its hash is of a random
             secret nobody knows).
         """
+        # Chosen by name alone, whatever the client can do: a client that
+        # cannot switch methods then gets 1251 for unknown names just as
+        # often as for real accounts of the other methods.
         candidates = list(self._decoyStrings)
-        if not canSwitch and "mysql_native_password" in candidates:
-            plugin = "mysql_native_password"
-        else:
-            digest = hmac.new(
-                self._decoySecret, username.encode("utf-8"), hashlib.sha256
-            ).digest()
-            plugin = candidates[digest[0] % len(candidates)]
+        digest = hmac.new(self._decoySecret, username.encode("utf-8"), hashlib.sha256).digest()
+        plugin = candidates[digest[0] % len(candidates)]
         authString = self._decoyStrings[plugin]
         return Account(AccountName(username, client.displayHost), plugin, authString)
 
