@@ -121,12 +121,14 @@ class MySQLRealmTests(SynchronousTestCase):
 
     def test_anonymousAccount(self):
         """
-        A user name matched by the anonymous account: the avatar's user is
-        the name the client sent, its account the anonymous one.
+        A user name matched by the anonymous account: the checker answers
+        the account's user name (empty, MySQL's initial authenticated_as),
+        the avatar's user is the name the client sent, its account the
+        anonymous one.
         """
         anonymous = Account(AccountName("", "%"), "mysql_native_password", b"")
         avatar = self.realm.requestAvatar(
-            b"bob", makeAttempt(username="bob", account=anonymous), IMySQLAvatar
+            b"", makeAttempt(username="bob", account=anonymous), IMySQLAvatar
         )[1]
         self.assertEqual(avatar.user, "bob")
         self.assertEqual(avatar.userAtHost, "bob@localhost")

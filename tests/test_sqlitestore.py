@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 
+import attr
 from twisted.internet.defer import inlineCallbacks
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
@@ -197,6 +198,21 @@ class SQLiteAccountStoreTests(TestCase):
         self.assertEqual(level, 2)
 
     @inlineCallbacks
+    def test_grantOrderKept(self):
+        """
+        Proxy grants load in the order they were granted; granting again
+        (changing WITH GRANT OPTION) keeps a grant's place.
+        """
+        store = self.store()
+        yield store.write([PutProxyGrant(OTHER_GRANT), PutProxyGrant(GRANT)])
+        yield store.write([PutProxyGrant(attr.evolve(OTHER_GRANT, withGrantOption=not OTHER_GRANT.withGrantOption))])
+        snapshot = yield store.load()
+        self.assertEqual([(g.proxy, g.proxied) for g in snapshot.proxyGrants],
+                         [(OTHER_GRANT.proxy, OTHER_GRANT.proxied), (GRANT.proxy, GRANT.proxied)])
+        self.assertEqual(snapshot.proxyGrants[0].withGrantOption, not OTHER_GRANT.withGrantOption)
+        yield store.close()
+
+    @inlineCallbacks
     def test_roundTrip(self):
         """
         Every field of accounts and proxy grants, including binary
@@ -221,7 +237,8 @@ class SQLiteAccountStoreTests(TestCase):
                 accounts=tuple(
                     sorted([ALICE, BOB, ANONYMOUS], key=lambda a: (a.user, a.host))
                 ),
-                proxyGrants=(OTHER_GRANT, GRANT),
+                # In the order they were granted.
+                proxyGrants=(GRANT, OTHER_GRANT),
             ),
         )
         loaded = {a.name: a for a in snapshot.accounts}

@@ -60,7 +60,9 @@ class AccountPasswordChecker:
         else:
             ok = False
         if ok:
-            return credentials.username
+            # MySQL's authenticated_as starts as the matched account's user
+            # name (empty for an anonymous account): no proxying.
+            return account.user.encode("utf-8")
         raise UnauthorizedLogin()
 
     def _checkNative(self, credentials, authString: bytes) -> bool:

@@ -356,8 +356,10 @@ class MySQLServerProtocol(Protocol):
             # running caching_sha2_password (it sent a scramble) may not take
             # an OK as the answer to it (MariaDB Connector/C sends its
             # password next): answer its way, fast-auth success, first.
+            # (An empty password is sent as nothing or a lone NUL, and then
+            # the client expects the OK at once.)
             self._answerPendingScramble = (
-                clientPlugin == "caching_sha2_password" and bool(response.authResponse)
+                clientPlugin == "caching_sha2_password" and len(response.authResponse) == 32
             )
             self._runStep(lambda: exchange.responseReceived(b""))
             return

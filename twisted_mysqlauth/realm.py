@@ -74,8 +74,8 @@ class MySQLRealm:
     Build avatars for logins, with MySQL's proxy users.
 
     A checker answers with the identity it authenticated: MySQL's
-    C{authenticated_as}. When that is the user name the client sent (or the
-    matched account's own user name) there is no proxying. Any other name
+    C{authenticated_as}. When that is the matched account's own user name
+    there is no proxying. Any other name
     asks to proxy: the matched (proxy) account needs a C{GRANT PROXY} whose
     proxied user is that name and whose proxied host pattern matches the
     client, and the proxied account (that user at the grant's host) must
@@ -106,7 +106,7 @@ class MySQLRealm:
         proxied: Optional[Account] = None
         if self._serverChooses(attempt, account):
             proxied = self._serverChosen(self._directory(), account, attempt.client)
-        elif authenticatedAs not in (attempt.username, account.user):
+        elif authenticatedAs != account.user:
             proxied = self._proxied(self._directory(), account, authenticatedAs, attempt.client)
             if proxied is None:
                 raise LoginDenied("no PROXY grant for this identity")

@@ -407,13 +407,14 @@ class AccountDirectory:
     def proxyGrantsFor(self, proxy: AccountName) -> Tuple[ProxyGrant, ...]:
         """
         @param proxy: a proxy account's exact name.
-        @return: the grants that let C{proxy} act as another account,
-            sorted by the proxied account.
+        @return: the grants that let C{proxy} act as another account, in
+            the order they were granted (MySQL's server-chosen proxying takes
+            the first that fits).
         """
         grants = self._grantsByProxy.get(proxy)
         if not grants:
             return ()
-        return tuple(grants[proxied] for proxied in sorted(grants))
+        return tuple(grants.values())
 
     def proxyGrant(
         self, proxy: AccountName, proxied: AccountName

@@ -67,7 +67,7 @@ class InMemoryAccountStore:
                 accounts=tuple(
                     self._accounts[name] for name in sorted(self._accounts)
                 ),
-                proxyGrants=tuple(self._grants[key] for key in sorted(self._grants)),
+                proxyGrants=tuple(self._grants.values()),
             )
         )
 

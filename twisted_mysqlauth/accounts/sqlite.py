@@ -434,8 +434,7 @@ class SQLiteAccountStore:
             ).fetchall()
             grantRows = connection.execute(
                 "SELECT proxy_user, proxy_host, proxied_user, proxied_host, "
-                "with_grant FROM proxy_grants ORDER BY proxy_user, proxy_host, "
-                "proxied_user, proxied_host"
+                "with_grant FROM proxy_grants ORDER BY rowid"
             ).fetchall()
             connection.execute("COMMIT")
         except BaseException:
@@ -513,8 +512,12 @@ class SQLiteAccountStore:
         elif isinstance(change, PutProxyGrant):
             grant = change.grant
             connection.execute(
-                "INSERT OR REPLACE INTO proxy_grants (proxy_user, proxy_host, "
-                "proxied_user, proxied_host, with_grant) VALUES (?, ?, ?, ?, ?)",
+                # An upsert keeps the row (and its rowid, the grant order
+                # that server-chosen proxying follows, as MySQL does).
+                "INSERT INTO proxy_grants (proxy_user, proxy_host, "
+                "proxied_user, proxied_host, with_grant) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (proxy_user, proxy_host, proxied_user, proxied_host) "
+                "DO UPDATE SET with_grant = excluded.with_grant",
                 (
                     grant.proxy.user,
                     grant.proxy.host,

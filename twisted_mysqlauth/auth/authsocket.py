@@ -65,8 +65,9 @@ class SocketPeerCredentials:
 class AuthSocketChecker(PeerCredentialsChecker):
     """
     Permit a socket peer whose OS user name is the MySQL user name it sent,
-    or the account's authentication string; the avatar id is the MySQL
-    user name and the OS user name is recorded as the external user.
+    or the account's authentication string; the avatar id is the account's
+    user name (no proxying) and the OS user name is recorded as the external
+    user.
     """
 
     credentialInterfaces = (ISocketPeerCredentials,)
@@ -80,7 +81,7 @@ class AuthSocketChecker(PeerCredentialsChecker):
         def check(osUser: str) -> bytes:
             if osUser == requested or (allowed and osUser == allowed):
                 credentials.externalUser = osUser
-                return credentials.username
+                return credentials.account.user.encode("utf-8")
             raise UnauthorizedLogin("OS user does not match")
 
         return self.userName(credentials.peer.uid).addCallback(check)

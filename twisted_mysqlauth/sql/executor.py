@@ -343,9 +343,10 @@ class Executor:
                     continue
                 dropped.add(name)
                 changes.append(DeleteAccount(name))
-                for grant in directory.proxyGrants():
-                    if name in (grant.proxy, grant.proxied):
-                        changes.append(DeleteProxyGrant(grant.proxy, grant.proxied))
+                # As MySQL: the grants the account holds go, the grants on it
+                # stay (they work again if it is created again).
+                for grant in directory.proxyGrantsFor(name):
+                    changes.append(DeleteProxyGrant(grant.proxy, grant.proxied))
             if failed:
                 raise _cannot("DROP USER", failed)
             return changes
@@ -368,18 +369,11 @@ class Executor:
                     failed.append(old)
                     continue
                 step: List[Any] = [DeleteAccount(old), PutAccount(attr.evolve(account, name=new))]
-                for grant in current.proxyGrants():
-                    if old in (grant.proxy, grant.proxied):
-                        step.append(DeleteProxyGrant(grant.proxy, grant.proxied))
-                        step.append(
-                            PutProxyGrant(
-                                attr.evolve(
-                                    grant,
-                                    proxy=new if grant.proxy == old else grant.proxy,
-                                    proxied=new if grant.proxied == old else grant.proxied,
-                                )
-                            )
-                        )
+                # As MySQL: the grants the account holds move with it; grants
+                # naming it as the proxied account keep the old name.
+                for grant in current.proxyGrantsFor(old):
+                    step.append(DeleteProxyGrant(grant.proxy, grant.proxied))
+                    step.append(PutProxyGrant(attr.evolve(grant, proxy=new)))
                 current = current.withChanges(step)
                 changes.extend(step)
             if failed:
@@ -700,7 +694,10 @@ class Executor:
                 statement.like.decode("utf-8", "replace"), name, caseSensitive=False
             ):
                 continue
-            rows.append([name.encode("utf-8"), _toBytes(evaluate.variable(name))])
+            value = evaluate.variable(name)
+            if name in SHOWN_AS_ON_OFF and isinstance(value, int):
+                value = "ON" if value else "OFF"
+            rows.append([name.encode("utf-8"), _toBytes(value)])
         return ["Variable_name", "Value"], rows
 
     def _doShowWarnings(self, statement: ast.ShowWarnings, session: Any) -> Any:
@@ -730,6 +727,18 @@ BOOLEAN_VARIABLES = frozenset(
         "sql_safe_updates",
         "transaction_read_only",
         "tx_read_only",
+    ]
+)
+
+
+#: Boolean variables: C{SELECT @@x} gives 1 or 0, C{SHOW VARIABLES} ON or
+#: OFF, as in MySQL.
+SHOWN_AS_ON_OFF = BOOLEAN_VARIABLES | frozenset(
+    [
+        "check_proxy_users",
+        "mysql_native_password_proxy_users",
+        "sha256_password_proxy_users",
+        "require_secure_transport",
     ]
 )
 
@@ -841,11 +850,11 @@ def _systemDefaults(config: Any, session: Any) -> Dict[str, Callable[[], Any]]:
         "init_connect": lambda: "",
         "license": lambda: "MIT",
         "have_ssl": lambda: "YES" if config.tlsOptions is not None else "DISABLED",
-        "require_secure_transport": lambda: "ON" if config.requireSecureTransport else "OFF",
+        "require_secure_transport": lambda: int(config.requireSecureTransport),
         "default_authentication_plugin": lambda: config.defaultPlugin,
-        "check_proxy_users": lambda: "ON" if config.checkProxyUsers else "OFF",
-        "mysql_native_password_proxy_users": lambda: "ON" if config.nativePasswordProxyUsers else "OFF",
-        "sha256_password_proxy_users": lambda: "ON" if config.sha256PasswordProxyUsers else "OFF",
+        "check_proxy_users": lambda: int(config.checkProxyUsers),
+        "mysql_native_password_proxy_users": lambda: int(config.nativePasswordProxyUsers),
+        "sha256_password_proxy_users": lambda: int(config.sha256PasswordProxyUsers),
         "performance_schema": lambda: 0,
         "query_cache_size": lambda: 0,
         "query_cache_type": lambda: "OFF",
