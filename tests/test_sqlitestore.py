@@ -458,7 +458,8 @@ class SQLiteAccountStoreTests(TestCase):
         recording = RecordingReactor()
         store = self.store(reactor=recording)
         [(phase, event, trigger)] = recording.triggers.values()
-        self.assertEqual((phase, event), ("during", "shutdown"))
+        # "before": the only phase whose Deferreds the reactor waits for.
+        self.assertEqual((phase, event), ("before", "shutdown"))
         yield store.load()
         yield trigger()
         self.assertFalse(store._pool.started)
@@ -574,3 +575,33 @@ class StoreErrorTests(SynchronousTestCase):
         )
         self.assertEqual(error.path, "/var/lib/accounts.sqlite")
         self.assertEqual(error.reason, "file is not a database")
+
+
+class ProcessExitTests(SynchronousTestCase):
+    """
+    A program that uses the store and never closes it still exits when its
+    reactor stops (the store's thread is not a daemon thread).
+    """
+
+    def test_exitWithoutClose(self):
+        """
+        Run such a program in a child process: it prints and exits 0 within
+        the time limit instead of hanging.
+        """
+        import subprocess
+        import sys
+
+        path = os.path.abspath(self.mktemp())
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        program = (
+            "import sys\n"
+            f"sys.path.insert(0, {root!r})\n"
+            "from twisted.internet import reactor\n"
+            "from twisted_mysqlauth.accounts.sqlite import SQLiteAccountStore\n"
+            f"store = SQLiteAccountStore({path!r}, reactor)\n"
+            "reactor.callWhenRunning(lambda: store.load().addBoth(lambda r: reactor.stop()))\n"
+            "reactor.run()\n"
+            "print('exited')\n"
+        )
+        result = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=30)
+        self.assertEqual((result.returncode, result.stdout.strip()), (0, b"exited"), result.stderr)

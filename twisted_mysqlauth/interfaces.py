@@ -105,7 +105,7 @@ class IAuthMethod(Interface):
         """
         Start one authentication exchange for one connection attempt.
 
-        @param context: a L{twisted_mysqlauth.auth.base.AuthContext}.
+        @param context: the L{twisted_mysqlauth.auth.base.LoginAttempt}.
         @return: an L{IAuthExchange} provider.
         """
 

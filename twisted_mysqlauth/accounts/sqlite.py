@@ -180,8 +180,10 @@ class SQLiteAccountStore:
         self._closeResult: object = _NOT_CLOSED
         self._pool = ThreadPool(1, 1, name=f"SQLiteAccountStore {path}")
         self._pool.start()
+        # "before": the only phase whose Deferreds the reactor waits for, so
+        # the store's (non-daemon) thread is stopped before the process exits.
         self._shutdownTrigger: Optional[object] = reactor.addSystemEventTrigger(
-            "during", "shutdown", self._reactorShutdown
+            "before", "shutdown", self._reactorShutdown
         )
 
     def __repr__(self) -> str:
