@@ -382,6 +382,86 @@ class BadFieldError(MySQLError):
     template = "Unknown column '{column}' in '{where}'"
 
 
+class UDFExists(MySQLError):
+    """
+    ER_UDF_EXISTS, which C{INSTALL PLUGIN} gives for a loaded plugin.
+    """
+
+    errorCode = 1125
+    sqlState = "HY000"
+    template = "Function '{name}' already exists"
+
+
+class CantOpenLibrary(MySQLError):
+    """
+    ER_CANT_OPEN_LIBRARY: no plugin library of that name.
+    """
+
+    errorCode = 1126
+    sqlState = "HY000"
+    template = "Can't open shared library '{library}' (errno: 2 No such file or directory)"
+
+
+class CantFindDLEntry(MySQLError):
+    """
+    ER_CANT_FIND_DL_ENTRY: the library has no plugin of that name.
+    """
+
+    errorCode = 1127
+    sqlState = "HY000"
+    template = "Can't find symbol '{name}' in library"
+
+
+class CantInitializeUDF(MySQLError):
+    """
+    ER_CANT_INITIALIZE_UDF: the plugin failed to initialize.
+    """
+
+    errorCode = 1123
+    sqlState = "HY000"
+    template = "Can't initialize function '{name}'; {reason}"
+
+
+class PluginDoesNotExist(MySQLError):
+    """
+    ER_SP_DOES_NOT_EXIST for C{UNINSTALL PLUGIN}.
+    """
+
+    errorCode = 1305
+    sqlState = "42000"
+    template = "PLUGIN {name} does not exist"
+
+
+class PluginDeleteBuiltin(MySQLError):
+    """
+    ER_PLUGIN_DELETE_BUILTIN.
+    """
+
+    errorCode = 1619
+    sqlState = "HY000"
+    template = "Built-in plugins cannot be deleted"
+
+
+class PluginIsPermanent(MySQLError):
+    """
+    ER_PLUGIN_IS_PERMANENT: a plugin the server cannot run without.
+    """
+
+    errorCode = 1702
+    sqlState = "HY000"
+    template = "Plugin '{name}' is force_plus_permanent and can not be unloaded"
+
+
+class OptionPreventsStatement(MySQLError):
+    """
+    ER_OPTION_PREVENTS_STATEMENT.
+    """
+
+    errorCode = 1290
+    sqlState = "HY000"
+    template = "The MySQL server is running with the {option} option so it cannot execute this statement"
+
+
 def errorForCode(code: int) -> Type[MySQLError]:
     """
     @param code: a MySQL error number.

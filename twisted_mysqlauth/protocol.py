@@ -84,6 +84,15 @@ def _usernameText(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
+class _NoMoreData:
+    """
+    The exchange of a login that needs none (C{--skip-grant-tables}).
+    """
+
+    def loginSucceeded(self) -> None:
+        return None
+
+
 @implementer(IMySQLConnection)
 class MySQLServerProtocol(Protocol):
     """
@@ -325,6 +334,9 @@ class MySQLServerProtocol(Protocol):
             clientPlugin = "mysql_native_password"
         attempt.clientPluginName = clientPlugin
 
+        if config.skipGrantTables:
+            self._skipGrants(clientPlugin, response)
+            return
         account = config.accounts.directory.lookup(attempt.username, attempt.client)
         if account is None:
             attempt.knownUser = False
@@ -371,6 +383,25 @@ class MySQLServerProtocol(Protocol):
             self._runStep(lambda: exchange.responseReceived(response.authResponse))
             return
         self._send(AuthSwitchRequest(method.clientPluginName.encode("ascii"), data).toWire())
+
+    def _skipGrants(self, clientPlugin: str, response: HandshakeResponse41) -> None:
+        """
+        C{--skip-grant-tables}: no authentication; every client is the
+        all-powerful C{'skip-grants user'@'skip-grants host'}, as in MySQL.
+        """
+        from twisted_mysqlauth.realm import SKIP_GRANTS_ACCOUNT, MySQLAvatar
+
+        self._answerPendingScramble = (
+            clientPlugin == "caching_sha2_password" and len(response.authResponse) == 32
+        )
+        self._exchange = _NoMoreData()
+        avatar = MySQLAvatar(
+            user=self.attempt.username or "",
+            clientHost=self.attempt.client.displayHost,
+            account=SKIP_GRANTS_ACCOUNT,
+            secure=self.attempt.secure,
+        )
+        self._loggedIn((IMySQLAvatar, avatar, lambda: None))
 
     # -- steps -----------------------------------------------------------------
 

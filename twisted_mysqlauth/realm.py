@@ -19,7 +19,7 @@ from twisted.cred.portal import IRealm
 
 from twisted_mysqlauth import errors
 from twisted_mysqlauth.accounts.hosts import hostMatches
-from twisted_mysqlauth.accounts.model import Account, AccountName, ClientAddress
+from twisted_mysqlauth.accounts.model import ALL_PRIVILEGES, Account, AccountName, ClientAddress
 from twisted_mysqlauth.auth.base import LoginAttempt, LoginRefusedWith
 from twisted_mysqlauth.interfaces import IMySQLAvatar
 
@@ -59,6 +59,15 @@ class MySQLAvatar:
         """
         return f"{self.account.user}@{self.account.host}"
 
+
+#: Who every client is under C{--skip-grant-tables} (C{CURRENT_USER()}
+#: answers C{skip-grants user@skip-grants host}, as in MySQL).
+SKIP_GRANTS_ACCOUNT = Account(
+    AccountName("skip-grants user", "skip-grants host"),
+    "",
+    privileges=ALL_PRIVILEGES,
+    grantOption=True,
+)
 
 #: The methods that ask the server to choose the proxied account when
 #: C{check_proxy_users} and their own setting are on.

@@ -78,6 +78,11 @@ class ServerConfiguration:
         methods below proxy through PROXY grants.
     @ivar nativePasswordProxyUsers: C{mysql_native_password_proxy_users}.
     @ivar sha256PasswordProxyUsers: C{sha256_password_proxy_users}.
+    @ivar plugins: the L{twisted_mysqlauth.auth.registry.PluginCatalog}
+        behind C{INSTALL PLUGIN} and C{SHOW PLUGINS}, or L{None} (then
+        C{methods} is fixed; by default every dropin found is loaded).
+    @ivar skipGrantTables: C{--skip-grant-tables}: no authentication at all
+        until C{FLUSH PRIVILEGES}.
     """
 
     _log = Logger()
@@ -98,10 +103,16 @@ class ServerConfiguration:
         checkProxyUsers: bool = False,
         nativePasswordProxyUsers: bool = False,
         sha256PasswordProxyUsers: bool = False,
+        plugins: Any = None,
+        skipGrantTables: bool = False,
     ) -> None:
         self.accounts = accounts
         self.reactor = reactor
-        self.methods = methods if methods is not None else MethodRegistry(discoverMethods())
+        if methods is None:
+            methods = plugins.loaded if plugins is not None else MethodRegistry(discoverMethods())
+        self.methods = methods
+        self.plugins = plugins
+        self.skipGrantTables = skipGrantTables
         method = self.methods.get(defaultPlugin)
         if method is None or method.clientPluginName is None:
             raise ValueError(

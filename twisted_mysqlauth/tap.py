@@ -39,6 +39,10 @@ MYCNF_OPTIONS = (
     "check_proxy_users",
     "mysql_native_password_proxy_users",
     "sha256_password_proxy_users",
+    "plugin_dir",
+    "plugin_load",
+    "plugin_load_add",
+    "skip_grant_tables",
 )
 
 _TRUE = ("1", "on", "true", "yes")
@@ -94,12 +98,25 @@ class ServerSettings:
     checkProxyUsers: bool = False
     nativePasswordProxyUsers: bool = False
     sha256PasswordProxyUsers: bool = False
+    pluginDir: Optional[str] = None
+    pluginLoad: List[str] = attr.Factory(list)
+    skipGrantTables: bool = False
 
     def inDatadir(self, path: str) -> str:
         """
         @return: C{path}, resolved against the datadir when relative.
         """
         return path if os.path.isabs(path) else os.path.join(self.datadir, path)
+
+    def listeningEndpoints(self) -> List[str]:
+        """
+        @return: the endpoints to start: with C{--skip-grant-tables} only
+            the UNIX-socket ones (networking off, as MySQL does).
+        """
+        endpoints = self.endpoints()
+        if self.skipGrantTables:
+            endpoints = [e for e in endpoints if e.startswith("unix:")]
+        return endpoints
 
     def socketPath(self) -> Optional[str]:
         """
@@ -138,6 +155,13 @@ class ServerSettings:
         ]
 
 
+def splitPluginLoad(value: str) -> List[str]:
+    """
+    @return: the entries of a C{--plugin-load} list (C{;}-separated).
+    """
+    return [entry.strip() for entry in value.split(";") if entry.strip()]
+
+
 def _escapeEndpoint(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
 
@@ -162,9 +186,21 @@ class Options(usage.Options):
         ["tls-key", None, None, "TLS private key (PEM); default: generated in the datadir."],
         ["default-authentication-plugin", None, None, "The method that greets (default caching_sha2_password)."],
         ["connect-timeout", None, None, "Seconds a client has to log in (default 10)."],
+        ["plugin-dir", None, None, "A folder of third-party auth-method dropins (MySQL's plugin_dir)."],
+        [
+            "plugin-load",
+            None,
+            None,
+            "Plugins to load for this run, 'name=library;library;...', replacing earlier --plugin-load/-add.",
+        ],
     ]
     optFlags = [
         ["require-secure-transport", None, "Refuse logins that are neither TLS nor a UNIX socket."],
+        [
+            "skip-grant-tables",
+            None,
+            "No authentication at all (insecure: only UNIX-socket listeners start).",
+        ],
         ["check-proxy-users", None, "Let the password methods below proxy through PROXY grants."],
         [
             "mysql-native-password-proxy-users",
@@ -181,6 +217,13 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["listen"] = []
+
+    def opt_plugin_load_add(self, entry: str) -> None:
+        """
+        A plugin to load for this run (repeatable): a library such as
+        auth_test_plugin.so, or name=library.
+        """
+        self.setdefault("plugin-load-add", []).append(entry)
 
     def opt_listen(self, description: str) -> None:
         """
@@ -218,6 +261,13 @@ class Options(usage.Options):
             )
         if self["listen"]:
             settings.listen = list(self["listen"])
+        if self["plugin-dir"]:
+            settings.pluginDir = self["plugin-dir"]
+        if self["plugin-load"] is not None:
+            settings.pluginLoad = splitPluginLoad(self["plugin-load"])
+        settings.pluginLoad.extend(self.get("plugin-load-add", []))
+        if self["skip-grant-tables"]:
+            settings.skipGrantTables = True
         if bool(settings.tlsCert) != bool(settings.tlsKey):
             raise usage.UsageError("give both a TLS certificate and its key, or neither")
         for description in settings.endpoints():
@@ -263,6 +313,14 @@ class Options(usage.Options):
                 settings.nativePasswordProxyUsers = parseBoolean(label, value)
             elif name == "sha256_password_proxy_users":
                 settings.sha256PasswordProxyUsers = parseBoolean(label, value)
+            elif name == "plugin_dir":
+                settings.pluginDir = value
+            elif name == "plugin_load":
+                settings.pluginLoad = splitPluginLoad(value)
+            elif name == "plugin_load_add":
+                settings.pluginLoad.append(value)
+            elif name == "skip_grant_tables":
+                settings.skipGrantTables = parseBoolean(label, value)
 
 
 def _checkEndpoint(description: str) -> None:
@@ -338,6 +396,7 @@ class MySQLAuthService(MultiService):
         from twisted_mysqlauth.accounts.sqlite import SQLiteAccountStore, StoreError
         from twisted_mysqlauth.bootstrap import InitFileError, bootstrapAccounts, runInitFile
         from twisted_mysqlauth.server import MySQLServerFactory
+        from twisted_mysqlauth.sql.executor import INSTALLED_PLUGINS_SETTING
 
         settings = self.settings
         datadir = settings.datadir
@@ -368,8 +427,18 @@ class MySQLAuthService(MultiService):
         accounts = AccountManager(store)
         try:
             await accounts.start()
+            installed = await store.getSetting(INSTALLED_PLUGINS_SETTING)
         except StoreError as e:
             raise StartupError(str(e)) from None
+        catalog = loadPlugins(settings, installed)
+        endpoints = settings.listeningEndpoints()
+        if settings.skipGrantTables:
+            self._log.warn(
+                "--skip-grant-tables: clients are not authenticated; networking is "
+                "off: TCP listeners are not started"
+            )
+            if not endpoints:
+                raise StartupError("--skip-grant-tables needs a UNIX-socket listener (--listen unix:...)")
         try:
             factory = MySQLServerFactory.forAccounts(
                 accounts,
@@ -382,6 +451,8 @@ class MySQLAuthService(MultiService):
                 checkProxyUsers=settings.checkProxyUsers,
                 nativePasswordProxyUsers=settings.nativePasswordProxyUsers,
                 sha256PasswordProxyUsers=settings.sha256PasswordProxyUsers,
+                plugins=catalog,
+                skipGrantTables=settings.skipGrantTables,
             )
         except ValueError as e:
             raise StartupError(str(e)) from None
@@ -393,7 +464,7 @@ class MySQLAuthService(MultiService):
                 await runInitFile(factory.config, settings.initFile)
             except InitFileError as e:
                 raise StartupError(str(e)) from None
-        for description in settings.endpoints():
+        for description in endpoints:
             endpoint = serverFromString(self.reactor, description)
             service = StreamServerEndpointService(endpoint, factory)
             service._raiseSynchronously = True
@@ -415,6 +486,50 @@ class StartupError(Exception):
     """
     The server cannot start; the message says why.
     """
+
+
+def loadPlugins(settings: ServerSettings, installed: Optional[str]) -> Any:
+    """
+    Load the server's auth methods: MySQL's default set
+    (L{twisted_mysqlauth.auth.registry.DEFAULT_METHODS}), those C{INSTALL
+    PLUGIN} recorded, and those of C{--plugin-load(-add)}.
+
+    @param installed: the store's record of installed plugins (JSON).
+    @return: the L{twisted_mysqlauth.auth.registry.PluginCatalog}.
+    @raise StartupError: a C{--plugin-load} entry names nothing there is.
+    """
+    import json
+
+    from twisted_mysqlauth.auth.registry import DEFAULT_METHODS, PluginCatalog
+
+    catalog = PluginCatalog.discover(settings.pluginDir)
+    for name in DEFAULT_METHODS:
+        method = catalog.find(name)
+        if method is not None:
+            catalog.load(method, settings)
+    try:
+        records = json.loads(installed) if installed else []
+    except ValueError:
+        records = []
+    for name, library in records:
+        method = catalog.find(name, library)
+        if method is None:
+            Logger().error(
+                "installed plugin {name} ({library}) is not found: not loaded",
+                name=name,
+                library=library,
+            )
+            continue
+        catalog.load(method, settings, installed=True)
+    for entry in settings.pluginLoad:
+        name, _, library = entry.rpartition("=")
+        methods = [catalog.find(name, library)] if name else catalog.inLibrary(library)
+        methods = [m for m in methods if m is not None]
+        if not methods:
+            raise StartupError(f"plugin-load: no plugin {entry!r} (library not found)")
+        for method in methods:
+            catalog.load(method, settings)
+    return catalog
 
 
 def makeService(options: Options) -> MySQLAuthService:

@@ -123,6 +123,7 @@ class AuthSocketMethod:
     pluginName = "auth_socket"
     clientPluginName = None
     aliases = ("auth_socket.so", "unix_socket", "auth_socket.dll")
+    library = "auth_socket.so"
     requiresSecureTransport = False
     passwordUsed = False
     description = "Unix Socket based authentication"

@@ -50,6 +50,7 @@ class NoLoginMethod:
     pluginName = "mysql_no_login"
     clientPluginName = None
     aliases = ("mysql_no_login.so",)
+    library = "mysql_no_login.so"
     requiresSecureTransport = False
     passwordUsed = True
     description = "No login authentication"

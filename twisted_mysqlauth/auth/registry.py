@@ -8,20 +8,42 @@ aliases.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional
+import os
+import sys
+import types
+from typing import Any, Dict, Iterable, List, Optional
 
+import attr
+
+from twisted.logger import Logger
 from twisted.plugin import getPlugins
 
 from twisted_mysqlauth.interfaces import IAuthMethod
 
 
-def discoverMethods() -> List[object]:
+def discoverMethods(pluginDir: Optional[str] = None) -> List[object]:
     """
-    @return: every L{IAuthMethod} dropin in L{twisted_mysqlauth.plugins}.
+    @param pluginDir: a folder whose C{.py} files are dropins too (MySQL's
+        C{plugin_dir}), or L{None}.
+    @return: every L{IAuthMethod} dropin in L{twisted_mysqlauth.plugins}
+        (which spans every C{twisted_mysqlauth/plugins/} folder on the
+        Python path), then those of C{pluginDir}.
     """
     from twisted_mysqlauth import plugins
 
-    return list(getPlugins(IAuthMethod, plugins))
+    methods = list(getPlugins(IAuthMethod, plugins))
+    if pluginDir is not None:
+        # A package of its own whose path is the folder: twisted.plugin
+        # imports each file there and collects what provides IAuthMethod.
+        name = "twisted_mysqlauth_plugin_dir_" + str(abs(hash(os.path.abspath(pluginDir))))
+        package = sys.modules.get(name)
+        if package is None:
+            package = types.ModuleType(name)
+            package.__path__ = [os.path.abspath(pluginDir)]  # type: ignore[attr-defined]
+            sys.modules[name] = package
+        known = {m.pluginName for m in methods}
+        methods.extend(m for m in getPlugins(IAuthMethod, package) if m.pluginName not in known)
+    return methods
 
 
 class MethodRegistry:
@@ -71,3 +93,155 @@ class MethodRegistry:
 
     def __contains__(self, name: str) -> bool:
         return self.get(name) is not None
+
+
+#: The methods MySQL builds into the server (library NULL, always loaded).
+BUILTIN_METHODS = ("mysql_native_password", "caching_sha2_password", "sha256_password")
+
+#: The methods a server loads with no option at all: the built-in password
+#: methods (as MySQL), C{auth_socket} (as Debian's MariaDB loads
+#: C{unix_socket}: the first-start root account uses it) and
+#: C{mysql_no_login} (it only ever refuses, and proxied accounts use it).
+#: C{test_plugin_server} and third-party methods load only when asked
+#: (C{INSTALL PLUGIN}, C{--plugin-load-add}), as in MySQL.
+DEFAULT_METHODS = BUILTIN_METHODS + ("auth_socket", "mysql_no_login")
+
+
+def libraryOf(method: Any) -> Optional[str]:
+    """
+    @return: the library name C{INSTALL PLUGIN ... SONAME} and
+        C{--plugin-load-add} use for C{method}: its C{library} attribute,
+        else the file name of the dropin that defines it; L{None} for the
+        built-in methods.
+    """
+    if method.pluginName in BUILTIN_METHODS:
+        return None
+    library = getattr(method, "library", None)
+    if library:
+        return str(library)
+    module = sys.modules.get(type(method).__module__)
+    path = getattr(module, "__file__", None) or type(method).__module__
+    return os.path.basename(str(path))
+
+
+@attr.s(auto_attribs=True)
+class PluginState:
+    """
+    One auth method as C{SHOW PLUGINS} reports it.
+
+    @ivar method: the method.
+    @ivar status: C{ACTIVE}, or C{DISABLED} when its C{initialize} failed.
+    @ivar loadOption: C{FORCE} for built-in methods, else C{ON}.
+    @ivar installed: whether C{INSTALL PLUGIN} recorded it (so C{UNINSTALL
+        PLUGIN} may remove it).
+    @ivar error: why it failed to initialize, or L{None}.
+    """
+
+    method: Any
+    status: str = "ACTIVE"
+    loadOption: str = "ON"
+    installed: bool = False
+    error: Optional[str] = None
+
+    @property
+    def library(self) -> Optional[str]:
+        return libraryOf(self.method)
+
+
+class PluginCatalog:
+    """
+    The auth methods a server can load (every dropin in
+    L{twisted_mysqlauth.plugins}, on the Python path and in the plugin
+    directory) and the state of those it has loaded.
+
+    @ivar loaded: the L{MethodRegistry} logins use.
+    @ivar states: plugin name to L{PluginState}, for every method loaded or
+        that failed to load.
+    """
+
+    _log = Logger()
+
+    def __init__(self, available: Iterable[Any], loaded: Optional[MethodRegistry] = None) -> None:
+        self.available: List[Any] = list(available)
+        self.loaded = loaded if loaded is not None else MethodRegistry()
+        self.states: Dict[str, PluginState] = {}
+
+    @classmethod
+    def discover(cls, pluginDir: Optional[str] = None) -> "PluginCatalog":
+        """
+        @param pluginDir: a folder of dropin modules (third-party methods),
+            or L{None}.
+        @return: a catalog of every method found, none loaded yet.
+        """
+        return cls(discoverMethods(pluginDir))
+
+    def find(self, name: str, library: Optional[str] = None) -> Optional[Any]:
+        """
+        @param name: a plugin name or alias (case-insensitive), or L{None}
+            to find by library alone.
+        @param library: if given, the method's library must be this (a
+            C{.so} name from the manual is one of the method's aliases).
+        @return: the method, or L{None}.
+        """
+        for method in self.available:
+            names = {method.pluginName.lower(), *(a.lower() for a in method.aliases)}
+            if name is not None and name.lower() not in names:
+                continue
+            if library is not None and not self._fromLibrary(method, library):
+                continue
+            return method
+        return None
+
+    def _fromLibrary(self, method: Any, library: str) -> bool:
+        wanted = library.lower()
+        own = libraryOf(method)
+        return (own is not None and own.lower() == wanted) or wanted in (
+            a.lower() for a in method.aliases
+        )
+
+    def inLibrary(self, library: str) -> List[Any]:
+        """
+        @return: the methods a library holds (C{--plugin-load-add=auth_socket.so}).
+        """
+        return [m for m in self.available if self._fromLibrary(m, library)]
+
+    def load(self, method: Any, config: Any = None, installed: bool = False) -> PluginState:
+        """
+        Load C{method}: call its optional C{initialize(config)}; a failure is
+        logged with its reason and leaves the method C{DISABLED} (never
+        loaded, so its accounts are refused with 1524).
+
+        @return: its L{PluginState}.
+        """
+        name = method.pluginName
+        state = self.states.get(name)
+        if state is not None and state.status == "ACTIVE":
+            state.installed = state.installed or installed
+            return state
+        state = PluginState(
+            method,
+            loadOption="FORCE" if name in BUILTIN_METHODS else "ON",
+            installed=installed,
+        )
+        initialize = getattr(method, "initialize", None)
+        if initialize is not None:
+            try:
+                initialize(config)
+            except Exception as e:
+                state.status = "DISABLED"
+                state.error = f"{type(e).__name__}: {e}"
+                self._log.error(
+                    "auth plugin {name} failed to initialize: {error}", name=name, error=state.error
+                )
+        self.states[name] = state
+        if state.status == "ACTIVE" and self.loaded.get(name) is None:
+            self.loaded.add(method)
+        return state
+
+    def unload(self, method: Any) -> None:
+        """
+        Unload C{method}.
+        """
+        self.states.pop(method.pluginName, None)
+        if self.loaded.get(method.pluginName) is method:
+            self.loaded.remove(method)

@@ -113,6 +113,7 @@ class TestPluginMethod:
     pluginName = "test_plugin_server"
     clientPluginName = "auth_test_plugin"
     aliases = ("auth_test_plugin", "auth_test_plugin.so")
+    library = "auth_test_plugin.so"
     requiresSecureTransport = False
     passwordUsed = True
     description = "plugin API test plugin"

@@ -18,6 +18,8 @@ one statement's changes are committed in one transaction or none are.
 from __future__ import annotations
 
 import datetime
+import inspect
+import json
 import secrets
 import string
 from types import SimpleNamespace
@@ -29,6 +31,7 @@ from twisted.internet.defer import Deferred
 
 from twisted_mysqlauth import errors
 from twisted_mysqlauth.accounts.hosts import wildcardMatches
+from twisted_mysqlauth.auth.registry import libraryOf
 from twisted_mysqlauth.accounts.model import (
     ALL_PRIVILEGES,
     CREATE_USER,
@@ -45,6 +48,59 @@ from twisted_mysqlauth.sql import statements as ast
 from twisted_mysqlauth.sql.parser import parse
 from twisted_mysqlauth.wire import constants as C
 from twisted_mysqlauth.wire.packets import Column
+
+#: The statements C{--skip-grant-tables} refuses (error 1290).
+GRANT_TABLE_STATEMENTS = (
+    ast.CreateUser,
+    ast.AlterUser,
+    ast.DropUser,
+    ast.RenameUser,
+    ast.SetPassword,
+    ast.ShowCreateUser,
+    ast.Grant,
+    ast.GrantProxy,
+    ast.Revoke,
+    ast.RevokeProxy,
+    ast.ShowGrants,
+)
+
+#: The store setting that lists the plugins C{INSTALL PLUGIN} recorded, as
+#: JSON C{[[name, library], ...]}; they load at every start.
+INSTALLED_PLUGINS_SETTING = "installed_plugins"
+
+#: The columns of C{INFORMATION_SCHEMA.PLUGINS}.
+PLUGIN_COLUMNS = [
+    "PLUGIN_NAME",
+    "PLUGIN_VERSION",
+    "PLUGIN_STATUS",
+    "PLUGIN_TYPE",
+    "PLUGIN_TYPE_VERSION",
+    "PLUGIN_LIBRARY",
+    "PLUGIN_LIBRARY_VERSION",
+    "PLUGIN_AUTHOR",
+    "PLUGIN_DESCRIPTION",
+    "PLUGIN_LICENSE",
+    "LOAD_OPTION",
+]
+
+
+@attr.s(auto_attribs=True)
+class _LoadedState:
+    """
+    The state of a method of a server without a plugin catalog.
+    """
+
+    method: Any
+    status: str = "ACTIVE"
+
+    @property
+    def library(self) -> Optional[str]:
+        return libraryOf(self.method)
+
+    @property
+    def loadOption(self) -> str:
+        return "FORCE" if self.library is None else "ON"
+
 
 RANDOM_PASSWORD_LENGTH = 20
 _RANDOM_ALPHABET = string.ascii_letters + string.digits + "%()*+,-./:;<=>?@[]^_{|}~"
@@ -159,8 +215,12 @@ class Executor:
         handler = getattr(self, "_do" + type(statement).__name__, None)
         if handler is None:
             raise errors.NotSupportedYet(what=type(statement).__name__)
+        if getattr(self.config, "skipGrantTables", False) and isinstance(
+            statement, GRANT_TABLE_STATEMENTS
+        ):
+            raise errors.OptionPreventsStatement(option="--skip-grant-tables")
         result = handler(statement, session)
-        if isinstance(result, Deferred):
+        if isinstance(result, Deferred) or inspect.iscoroutine(result):
             result = await result
         return result
 
@@ -598,22 +658,121 @@ class Executor:
 
         return self.accounts.run(change).addCallback(lambda ignored: None)
 
+    # -- plugins -------------------------------------------------------------
+
+    def _catalog(self) -> Any:
+        catalog = getattr(self.config, "plugins", None)
+        if catalog is None:
+            raise errors.NotSupportedYet(what="plugin management on a server without a plugin catalog")
+        return catalog
+
+    def _pluginRows(self) -> List[List[Any]]:
+        catalog = getattr(self.config, "plugins", None)
+        if catalog is None:
+            states = [_LoadedState(m) for m in self.methods]
+        else:
+            states = sorted(catalog.states.values(), key=lambda st: st.method.pluginName)
+        rows = []
+        for state in states:
+            method = state.method
+            library = state.library
+            rows.append(
+                [
+                    method.pluginName,
+                    getattr(method, "version", "1.0"),
+                    state.status,
+                    "AUTHENTICATION",
+                    "2.1",
+                    library,
+                    None if library is None else "1.11",
+                    getattr(method, "author", "twisted_mysqlauth developers"),
+                    getattr(method, "description", method.pluginName),
+                    getattr(method, "license", "MIT"),
+                    state.loadOption,
+                ]
+            )
+        return rows
+
+    def _doShowPlugins(self, statement: ast.ShowPlugins, session: Any) -> Any:
+        rows = [[r[0], r[2], r[3], r[5], r[9]] for r in self._pluginRows()]
+        return ["Name", "Status", "Type", "Library", "License"], [[_toBytes(v) for v in r] for r in rows]
+
+    async def _recordInstalled(self, catalog: Any) -> None:
+        installed = sorted(
+            [state.method.pluginName, state.library]
+            for state in catalog.states.values()
+            if state.installed
+        )
+        await self.accounts.store.putSetting(INSTALLED_PLUGINS_SETTING, json.dumps(installed))
+
+    async def _doInstallPlugin(self, statement: ast.InstallPlugin, session: Any) -> None:
+        self._require(session, "INSERT")
+        catalog = self._catalog()
+        existing = self.methods.get(statement.name)
+        if existing is not None:
+            raise errors.UDFExists(name=statement.name)
+        if not catalog.inLibrary(statement.soname):
+            raise errors.CantOpenLibrary(library=statement.soname)
+        method = catalog.find(statement.name, statement.soname)
+        if method is None:
+            raise errors.CantFindDLEntry(name=statement.name)
+        state = catalog.load(method, self.config, installed=True)
+        if state.status != "ACTIVE":
+            catalog.unload(method)
+            raise errors.CantInitializeUDF(name=statement.name, reason=state.error)
+        await self._recordInstalled(catalog)
+        return None
+
+    async def _doUninstallPlugin(self, statement: ast.UninstallPlugin, session: Any) -> None:
+        self._require(session, "DELETE")
+        catalog = self._catalog()
+        method = self.methods.get(statement.name)
+        if method is None or method.pluginName.lower() != statement.name.lower():
+            raise errors.PluginDoesNotExist(name=statement.name)
+        if libraryOf(method) is None:
+            raise errors.PluginDeleteBuiltin()
+        if method.pluginName == self.config.defaultPlugin:
+            raise errors.PluginIsPermanent(name=method.pluginName)
+        catalog.unload(method)
+        await self._recordInstalled(catalog)
+        return None
+
     def _doFlushPrivileges(self, statement: ast.FlushPrivileges, session: Any) -> Deferred:
         self._require(session, "RELOAD")
+        if getattr(self.config, "skipGrantTables", False):
+            # As MySQL: FLUSH PRIVILEGES turns authentication on again for
+            # the connections that follow.
+            self.config.skipGrantTables = False
         return self.accounts.reload().addCallback(lambda ignored: None)
 
     # -- reads and session state -----------------------------------------------
 
+    def _tableRows(self, table: Any, session: Any) -> Tuple[List[str], List[Dict[str, Any]]]:
+        schema = table.schema or session.connection.database
+        if schema is None:
+            raise errors.NoDatabaseSelected()
+        if schema.lower() == "information_schema" and table.name.lower() == "plugins":
+            return PLUGIN_COLUMNS, [dict(zip(PLUGIN_COLUMNS, row)) for row in self._pluginRows()]
+        raise errors.NoSuchTable(schema=schema, table=table.name)
+
     def _doSelect(self, statement: ast.Select, session: Any) -> Any:
-        if statement.fromTable is not None:
-            table = statement.fromTable
-            schema = table.schema or session.connection.database
-            if schema is None:
-                raise errors.NoDatabaseSelected()
-            raise errors.NoSuchTable(schema=schema, table=table.name)
         evaluate = _Evaluator(self.config, session)
-        if statement.where is not None and not _truthy(evaluate(statement.where)):
+        if statement.fromTable is not None:
+            tableColumns, tableRows = self._tableRows(statement.fromTable, session)
+            items: List[Any] = []
+            for item in statement.items:
+                if isinstance(item.expr, ast.Star):
+                    items.extend(ast.SelectItem(ast.Column(c), None, c) for c in tableColumns)
+                else:
+                    items.append(item)
             rows: List[List[Any]] = []
+            for row in tableRows:
+                evaluate.row = row
+                if statement.where is None or _truthy(evaluate(statement.where)):
+                    rows.append([evaluate(item.expr) for item in items])
+            statement = attr.evolve(statement, items=tuple(items))
+        elif statement.where is not None and not _truthy(evaluate(statement.where)):
+            rows = []
         else:
             rows = [[evaluate(item.expr) for item in statement.items]]
         if statement.offset:
@@ -903,6 +1062,8 @@ class _Evaluator:
         self.session = session
         self.avatar = session.avatar
         self._defaults = _systemDefaults(config, session)
+        #: The current row of a table being read (column name -> value).
+        self.row: Optional[Dict[str, Any]] = None
 
     def __call__(self, expr: Any) -> Any:
         method = getattr(self, "_eval" + type(expr).__name__, None)
@@ -969,6 +1130,8 @@ class _Evaluator:
         raise errors.FunctionDoesNotExist(name=name)
 
     def _evalColumn(self, expr: ast.Column) -> Any:
+        if self.row is not None and expr.name.upper() in self.row:
+            return self.row[expr.name.upper()]
         raise errors.BadFieldError(column=expr.name, where="field list")
 
     def _evalLike(self, expr: ast.Like) -> Any:
