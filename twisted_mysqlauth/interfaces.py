@@ -101,6 +101,13 @@ class IAuthMethod(Interface):
         "password mention at all (1698, as C{auth_socket})."
     )
 
+    # Optional: library (the name C{INSTALL PLUGIN ... SONAME} uses; the
+    # dropin's file name by default), description, author, license,
+    # version (for SHOW PLUGINS), initialize(settings) (may raise: the
+    # method is then DISABLED), and credentialsCheckers() (the
+    # ICredentialsChecker providers for credentials of the method's own
+    # kind; the server registers them on its portal).
+
     def newExchange(context):
         """
         Start one authentication exchange for one connection attempt.

@@ -35,9 +35,7 @@ from twisted.logger import Logger
 from twisted_mysqlauth import __version__
 from twisted_mysqlauth.accounts.model import Account, AccountName, ClientAddress
 from twisted_mysqlauth.auth import hashing
-from twisted_mysqlauth.auth.authsocket import AuthSocketChecker
 from twisted_mysqlauth.auth.cachingsha2 import FastDigestCache
-from twisted_mysqlauth.auth.testplugin import TestPluginChecker
 from twisted_mysqlauth.auth.registry import MethodRegistry, discoverMethods
 from twisted_mysqlauth.checkers import AccountPasswordChecker
 from twisted_mysqlauth.interfaces import IPasswordMethod
@@ -218,8 +216,13 @@ class MySQLServerFactory(ServerFactory):
         config = ServerConfiguration(accounts, reactor, **options)
         portal = Portal(MySQLRealm(accounts))
         portal.registerChecker(AccountPasswordChecker(config.methods, config.sha2Cache))
-        portal.registerChecker(AuthSocketChecker())
-        portal.registerChecker(TestPluginChecker())
+        # Methods that make credentials of their own bring their checkers;
+        # those of every method that may be loaded later are registered now
+        # (a checker gets nothing until its method is loaded).
+        candidates = config.plugins.available if config.plugins is not None else config.methods
+        for method in candidates:
+            for checker in getattr(method, "credentialsCheckers", lambda: ())():
+                portal.registerChecker(checker)
         if sessionFactory is None:
             from twisted_mysqlauth.session import AccountSQLSession
 

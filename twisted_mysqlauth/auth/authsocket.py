@@ -128,6 +128,12 @@ class AuthSocketMethod:
     passwordUsed = False
     description = "Unix Socket based authentication"
 
+    def credentialsCheckers(self):
+        """
+        @return: the checker of this method's credentials, for the portal.
+        """
+        return [AuthSocketChecker()]
+
     def newExchange(self, context: LoginAttempt) -> AuthSocketExchange:
         return AuthSocketExchange(context)
 

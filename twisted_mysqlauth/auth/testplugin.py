@@ -118,6 +118,12 @@ class TestPluginMethod:
     passwordUsed = True
     description = "plugin API test plugin"
 
+    def credentialsCheckers(self):
+        """
+        @return: the checker of this method's credentials, for the portal.
+        """
+        return [TestPluginChecker()]
+
     def newExchange(self, context: LoginAttempt) -> TestPluginExchange:
         return TestPluginExchange(context)
 
