@@ -693,3 +693,35 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
         server.dataReceived(b"\x00" * (300 * 1024))
         self.assertEqual(self.errorFrom(transport).errorCode, 1153)
         self.assertTrue(transport.disconnecting)
+
+
+class LoginLogTests(ServerMixin, SynchronousTestCase):
+    """
+    What the factory logs about logins.
+    """
+
+    def events(self, **factoryAttributes):
+        from twisted.logger import capturedLogs
+
+        for name, value in factoryAttributes.items():
+            setattr(self.factory, name, value)
+        with capturedLogs() as events:
+            self.assertLoggedIn(self.login(b"native", b"pw2")[2])
+            self.assertRefused(self.login(b"native", b"nope")[2], 1045)
+        return [e["log_format"] for e in events if e.get("log_namespace", "").startswith("twisted_mysqlauth")]
+
+    def test_refusalsOnly(self):
+        """
+        By default only refusals are logged (as MySQL), never a password.
+        """
+        formats = self.events()
+        self.assertEqual(len(formats), 1)
+        self.assertTrue(formats[0].startswith("login refused"))
+
+    def test_successesOnRequest(self):
+        """
+        With C{logSuccessfulLogins}, successes are logged too.
+        """
+        formats = self.events(logSuccessfulLogins=True)
+        self.assertEqual(len(formats), 2)
+        self.assertTrue(formats[0].startswith("login:"))

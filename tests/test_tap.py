@@ -178,6 +178,14 @@ class OptionsTests(SynchronousTestCase):
             )
             self.assertIn(path, str(error))
 
+    def test_logLogins(self):
+        """
+        C{--log-logins} turns on the log of successful logins; it is off by
+        default.
+        """
+        self.assertFalse(self.parse().logLogins)
+        self.assertTrue(self.parse("--log-logins").logLogins)
+
     def test_tlsPair(self):
         """
         A TLS certificate without its key is a usage error.

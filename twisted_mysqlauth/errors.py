@@ -462,6 +462,16 @@ class OptionPreventsStatement(MySQLError):
     template = "The MySQL server is running with the {option} option so it cannot execute this statement"
 
 
+class TableAccessDenied(MySQLError):
+    """
+    ER_TABLEACCESS_DENIED_ERROR.
+    """
+
+    errorCode = 1142
+    sqlState = "42000"
+    template = "{command} command denied to user '{user}'@'{host}' for table '{table}'"
+
+
 def errorForCode(code: int) -> Type[MySQLError]:
     """
     @param code: a MySQL error number.

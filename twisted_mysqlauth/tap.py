@@ -101,6 +101,7 @@ class ServerSettings:
     pluginDir: Optional[str] = None
     pluginLoad: List[str] = attr.Factory(list)
     skipGrantTables: bool = False
+    logLogins: bool = False
 
     def inDatadir(self, path: str) -> str:
         """
@@ -187,15 +188,10 @@ class Options(usage.Options):
         ["default-authentication-plugin", None, None, "The method that greets (default caching_sha2_password)."],
         ["connect-timeout", None, None, "Seconds a client has to log in (default 10)."],
         ["plugin-dir", None, None, "A folder of third-party auth-method dropins (MySQL's plugin_dir)."],
-        [
-            "plugin-load",
-            None,
-            None,
-            "Plugins to load for this run, 'name=library;library;...', replacing earlier --plugin-load/-add.",
-        ],
     ]
     optFlags = [
         ["require-secure-transport", None, "Refuse logins that are neither TLS nor a UNIX socket."],
+        ["log-logins", None, "Log every successful login too (refusals are always logged)."],
         [
             "skip-grant-tables",
             None,
@@ -223,7 +219,16 @@ class Options(usage.Options):
         A plugin to load for this run (repeatable): a library such as
         auth_test_plugin.so, or name=library.
         """
-        self.setdefault("plugin-load-add", []).append(entry)
+        self.setdefault("plugin-load-list", []).append(entry)
+
+    def opt_plugin_load(self, entries: str) -> None:
+        """
+        Plugins to load for this run, 'name=library;library;...': replaces
+        what earlier --plugin-load and --plugin-load-add options said (as
+        in MySQL, a later --plugin-load-add adds to it).
+        """
+        self["plugin-load-list"] = splitPluginLoad(entries)
+        self["plugin-load-replaces"] = True
 
     def opt_listen(self, description: str) -> None:
         """
@@ -263,11 +268,14 @@ class Options(usage.Options):
             settings.listen = list(self["listen"])
         if self["plugin-dir"]:
             settings.pluginDir = self["plugin-dir"]
-        if self["plugin-load"] is not None:
-            settings.pluginLoad = splitPluginLoad(self["plugin-load"])
-        settings.pluginLoad.extend(self.get("plugin-load-add", []))
+        if self.get("plugin-load-replaces"):
+            settings.pluginLoad = list(self["plugin-load-list"])
+        else:
+            settings.pluginLoad.extend(self.get("plugin-load-list", []))
         if self["skip-grant-tables"]:
             settings.skipGrantTables = True
+        if self["log-logins"]:
+            settings.logLogins = True
         if bool(settings.tlsCert) != bool(settings.tlsKey):
             raise usage.UsageError("give both a TLS certificate and its key, or neither")
         for description in settings.endpoints():
@@ -456,6 +464,8 @@ class MySQLAuthService(MultiService):
             )
         except ValueError as e:
             raise StartupError(str(e)) from None
+        factory.logSuccessfulLogins = settings.logLogins
+        factory.config.settings = settings
         self.factory = factory
         if firstStart:
             await bootstrapAccounts(factory.config, settings.socketPath())
@@ -510,6 +520,9 @@ def loadPlugins(settings: ServerSettings, installed: Optional[str]) -> Any:
     try:
         records = json.loads(installed) if installed else []
     except ValueError:
+        records = []
+    if settings.skipGrantTables:
+        # As MySQL: plugins recorded by INSTALL PLUGIN do not load then.
         records = []
     for name, library in records:
         method = catalog.find(name, library)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import types
 from typing import Any, Dict, Iterable, List, Optional
 
 import attr
@@ -31,19 +30,19 @@ def discoverMethods(pluginDir: Optional[str] = None) -> List[object]:
     """
     from twisted_mysqlauth import plugins
 
-    methods = list(getPlugins(IAuthMethod, plugins))
-    if pluginDir is not None:
-        # A package of its own whose path is the folder: twisted.plugin
-        # imports each file there and collects what provides IAuthMethod.
-        name = "twisted_mysqlauth_plugin_dir_" + str(abs(hash(os.path.abspath(pluginDir))))
-        package = sys.modules.get(name)
-        if package is None:
-            package = types.ModuleType(name)
-            package.__path__ = [os.path.abspath(pluginDir)]  # type: ignore[attr-defined]
-            sys.modules[name] = package
-        known = {m.pluginName for m in methods}
-        methods.extend(m for m in getPlugins(IAuthMethod, package) if m.pluginName not in known)
-    return methods
+    if pluginDir is None:
+        return list(getPlugins(IAuthMethod, plugins))
+    # The folder joins the plugin package's path while it is scanned, so
+    # its modules import as twisted_mysqlauth.plugins.<name>.
+    path = os.path.abspath(pluginDir)
+    added = path not in plugins.__path__
+    if added:
+        plugins.__path__.append(path)
+    try:
+        return list(getPlugins(IAuthMethod, plugins))
+    finally:
+        if added:
+            plugins.__path__.remove(path)
 
 
 class MethodRegistry:

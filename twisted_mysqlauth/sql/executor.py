@@ -215,8 +215,10 @@ class Executor:
         handler = getattr(self, "_do" + type(statement).__name__, None)
         if handler is None:
             raise errors.NotSupportedYet(what=type(statement).__name__)
-        if getattr(self.config, "skipGrantTables", False) and isinstance(
-            statement, GRANT_TABLE_STATEMENTS
+        if (
+            getattr(self.config, "skipGrantTables", False)
+            and not getattr(session, "bootstrap", False)
+            and isinstance(statement, GRANT_TABLE_STATEMENTS)
         ):
             raise errors.OptionPreventsStatement(option="--skip-grant-tables")
         result = handler(statement, session)
@@ -705,8 +707,15 @@ class Executor:
         )
         await self.accounts.store.putSetting(INSTALLED_PLUGINS_SETTING, json.dumps(installed))
 
+    def _requireOnPluginTable(self, session: Any, privilege: str) -> None:
+        if not self._holds(session, privilege):
+            avatar = session.avatar
+            raise errors.TableAccessDenied(
+                command=privilege, user=avatar.user, host=avatar.clientHost, table="plugin"
+            )
+
     async def _doInstallPlugin(self, statement: ast.InstallPlugin, session: Any) -> None:
-        self._require(session, "INSERT")
+        self._requireOnPluginTable(session, "INSERT")
         catalog = self._catalog()
         existing = self.methods.get(statement.name)
         if existing is not None:
@@ -716,7 +725,7 @@ class Executor:
         method = catalog.find(statement.name, statement.soname)
         if method is None:
             raise errors.CantFindDLEntry(name=statement.name)
-        state = catalog.load(method, self.config, installed=True)
+        state = catalog.load(method, getattr(self.config, "settings", None), installed=True)
         if state.status != "ACTIVE":
             catalog.unload(method)
             raise errors.CantInitializeUDF(name=statement.name, reason=state.error)
@@ -724,7 +733,7 @@ class Executor:
         return None
 
     async def _doUninstallPlugin(self, statement: ast.UninstallPlugin, session: Any) -> None:
-        self._require(session, "DELETE")
+        self._requireOnPluginTable(session, "DELETE")
         catalog = self._catalog()
         method = self.methods.get(statement.name)
         if method is None or method.pluginName.lower() != statement.name.lower():
