@@ -652,6 +652,17 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
         server.dataReceived(encodePacket(1, response.toWire())[0])
         self.assertEqual(self.errorFrom(transport).errorCode, 1043)
 
+    def test_noDelay(self):
+        """
+        Nagle's algorithm is turned off on TCP connections: every
+        connection-phase packet waits for an answer.
+        """
+        calls = []
+        transport = TLSStringTransport(peerAddress=LOCALHOST)
+        transport.setTcpNoDelay = calls.append
+        self.factory.buildProtocol(LOCALHOST).makeConnection(transport)
+        self.assertEqual(calls, [True])
+
     def test_stalledClientTimesOut(self):
         """
         A client that stops mid-handshake is cut off at the login timeout;

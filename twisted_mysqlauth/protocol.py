@@ -120,6 +120,14 @@ class MySQLServerProtocol(Protocol):
     def connectionMade(self) -> None:
         config = self.factory.config
         self.connectionId = self.factory.nextConnectionId()
+        # The connection phase is small packets each waiting for an answer:
+        # Nagle's algorithm would hold some back (about 40 ms a TLS login).
+        setTcpNoDelay = getattr(self.transport, "setTcpNoDelay", None)
+        if setTcpNoDelay is not None:
+            try:
+                setTcpNoDelay(True)
+            except OSError:
+                pass
         self._decoder = PacketDecoder(PRE_AUTH_MAX_PACKET)
         self._seq = 0
         self._queue: List[Any] = []
