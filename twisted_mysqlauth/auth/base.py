@@ -8,7 +8,7 @@ the steps an exchange returns (L{SendMoreData}, L{TryLogin}).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import attr
 from twisted.cred.error import LoginFailed, UnauthorizedLogin
@@ -57,6 +57,42 @@ class LoginRefusedWith(LoginFailed):
     def __init__(self, error: Any) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+class StoredHashMethod:
+    """
+    The storage side of a password method whose accounts keep a hash made
+    and checked by three functions of L{twisted_mysqlauth.auth.hashing}
+    (an L{IPasswordMethod<twisted_mysqlauth.interfaces.IPasswordMethod>}
+    base: subclasses name the functions and write the exchange). They are
+    looked up by name at each call.
+
+    @cvar hashFunctions: the names of C{password -> authentication string},
+        of C{string -> string} (raising L{ValueError} when it is not a hash
+        of this method: MySQL's error 1827), and of C{(authentication
+        string, password) -> bool}.
+    """
+
+    hashFunctions: Tuple[str, str, str]
+
+    def _function(self, index: int) -> Any:
+        from twisted_mysqlauth.auth import hashing
+
+        return getattr(hashing, self.hashFunctions[index])
+
+    def hashPassword(self, password: bytes) -> bytes:
+        return self._function(0)(password)
+
+    def checkAuthString(self, authString: bytes) -> bytes:
+        from twisted_mysqlauth import errors
+
+        try:
+            return self._function(1)(authString)
+        except ValueError:
+            raise errors.PasswordFormat() from None
+
+    def verifyPassword(self, authString: bytes, password: bytes) -> bool:
+        return bool(self._function(2)(authString, password))
 
 
 @attr.s(auto_attribs=True, eq=False)

@@ -18,11 +18,11 @@ from zope.interface import implementer
 from twisted.cred.error import UnauthorizedLogin
 from twisted.plugin import IPlugin
 
-from twisted_mysqlauth import errors
 from twisted_mysqlauth.accounts.model import AccountName
 from twisted_mysqlauth.auth import hashing
 from twisted_mysqlauth.auth.base import (
     LoginAttempt,
+    StoredHashMethod,
     MalformedResponse,
     SendMoreData,
     TryLogin,
@@ -183,10 +183,12 @@ class CachingSHA2Exchange(_RSAPasswordMixin):
 
 
 @implementer(IPasswordMethod, IPlugin)
-class CachingSHA2PasswordMethod:
+class CachingSHA2PasswordMethod(StoredHashMethod):
     """
     The server side of C{caching_sha2_password}.
     """
+
+    hashFunctions = ("cachingSHA2Hash", "validateCachingSHA2AuthString", "verifyCachingSHA2")
 
     pluginName = "caching_sha2_password"
     clientPluginName = "caching_sha2_password"
@@ -198,17 +200,6 @@ class CachingSHA2PasswordMethod:
     def newExchange(self, context: LoginAttempt) -> CachingSHA2Exchange:
         return CachingSHA2Exchange(context)
 
-    def hashPassword(self, password: bytes) -> bytes:
-        return hashing.cachingSHA2Hash(password)
-
-    def checkAuthString(self, authString: bytes) -> bytes:
-        try:
-            return hashing.validateCachingSHA2AuthString(authString)
-        except ValueError:
-            raise errors.PasswordFormat()
-
-    def verifyPassword(self, authString: bytes, password: bytes) -> bool:
-        return hashing.verifyCachingSHA2(authString, password)
 
 
 theCachingSHA2PasswordMethod = CachingSHA2PasswordMethod()

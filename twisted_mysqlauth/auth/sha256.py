@@ -14,9 +14,8 @@ from zope.interface import implementer
 from twisted.cred.error import UnauthorizedLogin
 from twisted.plugin import IPlugin
 
-from twisted_mysqlauth import errors
 from twisted_mysqlauth.auth import hashing
-from twisted_mysqlauth.auth.base import LoginAttempt, MalformedResponse, TryLogin
+from twisted_mysqlauth.auth.base import LoginAttempt, MalformedResponse, StoredHashMethod, TryLogin
 from twisted_mysqlauth.auth.cachingsha2 import _RSAPasswordMixin, _stripTerminator
 from twisted_mysqlauth.interfaces import IAuthExchange, IPasswordMethod
 
@@ -69,11 +68,13 @@ class SHA256PasswordExchange(_RSAPasswordMixin):
 
 
 @implementer(IPasswordMethod, IPlugin)
-class SHA256PasswordMethod:
+class SHA256PasswordMethod(StoredHashMethod):
     """
     The server side of C{sha256_password} (deprecated in MySQL, kept for the
     accounts and clients that use it).
     """
+
+    hashFunctions = ("sha256PasswordHash", "validateSHA256AuthString", "verifySHA256Password")
 
     pluginName = "sha256_password"
     clientPluginName = "sha256_password"
@@ -85,17 +86,6 @@ class SHA256PasswordMethod:
     def newExchange(self, context: LoginAttempt) -> SHA256PasswordExchange:
         return SHA256PasswordExchange(context)
 
-    def hashPassword(self, password: bytes) -> bytes:
-        return hashing.sha256PasswordHash(password)
-
-    def checkAuthString(self, authString: bytes) -> bytes:
-        try:
-            return hashing.validateSHA256AuthString(authString)
-        except ValueError:
-            raise errors.PasswordFormat()
-
-    def verifyPassword(self, authString: bytes, password: bytes) -> bool:
-        return hashing.verifySHA256Password(authString, password)
 
 
 theSHA256PasswordMethod = SHA256PasswordMethod()
