@@ -8,7 +8,6 @@ administrative account of a new datadir.
 from __future__ import annotations
 
 import os
-import stat
 from typing import Any
 
 from twisted.internet import defer

@@ -43,7 +43,6 @@ from twisted_mysqlauth.testing import (
 from twisted_mysqlauth.wire import constants as C
 from twisted_mysqlauth.wire.codec import PacketDecoder, encodePacket
 from twisted_mysqlauth.wire.packets import (
-    AuthSwitchRequest,
     ERRPacket,
     HandshakeResponse41,
     HandshakeV10,

@@ -207,7 +207,14 @@ class UNIXPeerCredentials:
     peer: Optional[PeerCredentials]
 
 
-def _inline(function: Callable[..., Any], *args: Any) -> defer.Deferred:
+def inlineLookups(function: Callable[..., Any], *args: Any) -> defer.Deferred:
+    """
+    A C{runInThread} for L{PeerCredentialsChecker} that runs the lookup at
+    once, on the calling thread: for tests, and for user databases known
+    not to block (local files only).
+
+    @return: a L{defer.Deferred} with the result of C{function(*args)}.
+    """
     return defer.maybeDeferred(function, *args)
 
 
@@ -258,5 +265,3 @@ class PeerCredentialsChecker:
             return defer.fail(UnauthorizedLogin("no peer credentials"))
         return self.userName(peer.uid).addCallback(lambda name: name.encode("utf-8"))
 
-
-inlineLookups = _inline

@@ -91,15 +91,29 @@ def _stripTerminator(data: bytes) -> bytes:
     return data
 
 
-class _RSAPasswordMixin:
+class SHA2PasswordExchange:
     """
-    Reading a password that arrives RSA-encrypted over plain TCP.
+    What the caching_sha2_password and sha256_password exchanges share:
+    their nonce, and reading a password that arrives RSA-encrypted over
+    plain TCP.
+
+    @cvar requestKeyByte: the byte a client sends to ask for the key.
     """
 
-    attempt: LoginAttempt
-    nonce: bytes
     requestKeyByte: int
     keySent = False
+
+    def __init__(self, attempt: LoginAttempt) -> None:
+        self.attempt = attempt
+        # The method that greets uses the greeting's nonce; a method
+        # switched to later makes a fresh one (MySQL does the same).
+        if attempt.account is None:
+            self.nonce = attempt.handshakeNonce
+        else:
+            self.nonce = hashing.makeNonce()
+
+    def initialData(self) -> bytes:
+        return self.nonce + b"\x00"
 
     def _rsaStep(self, data: bytes):
         keys = self.attempt.server.rsaKeyPair
@@ -125,7 +139,7 @@ class _RSAPasswordMixin:
 
 
 @implementer(IAuthExchange)
-class CachingSHA2Exchange(_RSAPasswordMixin):
+class CachingSHA2Exchange(SHA2PasswordExchange):
     """
     One run of C{caching_sha2_password}.
     """
@@ -133,17 +147,8 @@ class CachingSHA2Exchange(_RSAPasswordMixin):
     requestKeyByte = SHA2_REQUEST_PUBLIC_KEY
 
     def __init__(self, attempt: LoginAttempt) -> None:
-        self.attempt = attempt
-        # The method that greets uses the greeting's nonce; a method
-        # switched to later makes a fresh one (MySQL does the same).
-        if attempt.account is None:
-            self.nonce = attempt.handshakeNonce
-        else:
-            self.nonce = hashing.makeNonce()
+        super().__init__(attempt)
         self._state = "scramble"
-
-    def initialData(self) -> bytes:
-        return self.nonce + b"\x00"
 
     def responseReceived(self, data: bytes):
         if self._state == "scramble":

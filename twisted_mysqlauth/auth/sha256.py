@@ -14,9 +14,8 @@ from zope.interface import implementer
 from twisted.cred.error import UnauthorizedLogin
 from twisted.plugin import IPlugin
 
-from twisted_mysqlauth.auth import hashing
 from twisted_mysqlauth.auth.base import LoginAttempt, MalformedResponse, StoredHashMethod, TryLogin
-from twisted_mysqlauth.auth.cachingsha2 import _RSAPasswordMixin, _stripTerminator
+from twisted_mysqlauth.auth.cachingsha2 import SHA2PasswordExchange, _stripTerminator
 from twisted_mysqlauth.interfaces import IAuthExchange, IPasswordMethod
 
 #: The byte a client sends to ask for the public key (0x01 here; 0x02 in
@@ -25,7 +24,7 @@ SHA256_REQUEST_PUBLIC_KEY = 0x01
 
 
 @implementer(IAuthExchange)
-class SHA256PasswordExchange(_RSAPasswordMixin):
+class SHA256PasswordExchange(SHA2PasswordExchange):
     """
     One run of C{sha256_password}.
     """
@@ -33,15 +32,8 @@ class SHA256PasswordExchange(_RSAPasswordMixin):
     requestKeyByte = SHA256_REQUEST_PUBLIC_KEY
 
     def __init__(self, attempt: LoginAttempt) -> None:
-        self.attempt = attempt
-        if attempt.account is None:
-            self.nonce = attempt.handshakeNonce
-        else:
-            self.nonce = hashing.makeNonce()
+        super().__init__(attempt)
         self._done = False
-
-    def initialData(self) -> bytes:
-        return self.nonce + b"\x00"
 
     def responseReceived(self, data: bytes):
         if self._done:
