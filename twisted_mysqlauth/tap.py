@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import Any, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import attr
 
@@ -22,29 +22,6 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from twisted_mysqlauth.mycnf import OptionFileError, readOptionFile
-
-#: The options a C{[mysqld]} section may set, by MySQL name.
-MYCNF_OPTIONS = (
-    "port",
-    "bind_address",
-    "socket",
-    "datadir",
-    "default_authentication_plugin",
-    "ssl_cert",
-    "ssl_key",
-    "caching_sha2_password_private_key_path",
-    "caching_sha2_password_public_key_path",
-    "require_secure_transport",
-    "connect_timeout",
-    "init_file",
-    "check_proxy_users",
-    "mysql_native_password_proxy_users",
-    "sha256_password_proxy_users",
-    "plugin_dir",
-    "plugin_load",
-    "plugin_load_add",
-    "skip_grant_tables",
-)
 
 _TRUE = ("1", "on", "true", "yes")
 _FALSE = ("0", "off", "false", "no")
@@ -162,6 +139,36 @@ def splitPluginLoad(value: str) -> List[str]:
     @return: the entries of a C{--plugin-load} list (C{;}-separated).
     """
     return [entry.strip() for entry in value.split(";") if entry.strip()]
+
+
+def _text(label: str, value: str) -> str:
+    return value
+
+
+#: The options a C{[mysqld]} section may set, by MySQL name: the
+#: L{ServerSettings} attribute each sets and how its value is read
+#: (C{plugin_load_add} adds to C{pluginLoad}, as it does in MySQL).
+MYCNF_OPTIONS: Dict[str, Tuple[str, Callable[[str, str], Any]]] = {
+    "port": ("port", lambda label, value: parseInteger(label, value, 0, 65535)),
+    "bind_address": ("bindAddress", _text),
+    "socket": ("socket", _text),
+    "datadir": ("datadir", _text),
+    "default_authentication_plugin": ("defaultAuthenticationPlugin", _text),
+    "ssl_cert": ("tlsCert", _text),
+    "ssl_key": ("tlsKey", _text),
+    "caching_sha2_password_private_key_path": ("rsaPrivateKeyPath", _text),
+    "caching_sha2_password_public_key_path": ("rsaPublicKeyPath", _text),
+    "require_secure_transport": ("requireSecureTransport", parseBoolean),
+    "connect_timeout": ("connectTimeout", lambda label, value: parseInteger(label, value, 2, 31536000)),
+    "init_file": ("initFile", _text),
+    "check_proxy_users": ("checkProxyUsers", parseBoolean),
+    "mysql_native_password_proxy_users": ("nativePasswordProxyUsers", parseBoolean),
+    "sha256_password_proxy_users": ("sha256PasswordProxyUsers", parseBoolean),
+    "plugin_dir": ("pluginDir", _text),
+    "plugin_load": ("pluginLoad", lambda label, value: splitPluginLoad(value)),
+    "plugin_load_add": ("pluginLoad", _text),
+    "skip_grant_tables": ("skipGrantTables", parseBoolean),
+}
 
 
 def _escapeEndpoint(value: str) -> str:
@@ -289,47 +296,15 @@ class Options(usage.Options):
         except OptionFileError as e:
             raise usage.UsageError(str(e)) from None
         for name, value, where in options:
-            if name not in MYCNF_OPTIONS:
+            known = MYCNF_OPTIONS.get(name)
+            if known is None:
                 raise usage.UsageError(f"{where}: unknown option '{name}'")
-            label = f"{where}: {name}"
-            if name == "port":
-                settings.port = parseInteger(label, value, 0, 65535)
-            elif name == "bind_address":
-                settings.bindAddress = value
-            elif name == "socket":
-                settings.socket = value
-            elif name == "datadir":
-                settings.datadir = value
-            elif name == "default_authentication_plugin":
-                settings.defaultAuthenticationPlugin = value
-            elif name == "ssl_cert":
-                settings.tlsCert = value
-            elif name == "ssl_key":
-                settings.tlsKey = value
-            elif name == "caching_sha2_password_private_key_path":
-                settings.rsaPrivateKeyPath = value
-            elif name == "caching_sha2_password_public_key_path":
-                settings.rsaPublicKeyPath = value
-            elif name == "require_secure_transport":
-                settings.requireSecureTransport = parseBoolean(label, value)
-            elif name == "connect_timeout":
-                settings.connectTimeout = parseInteger(label, value, 2, 31536000)
-            elif name == "init_file":
-                settings.initFile = value
-            elif name == "check_proxy_users":
-                settings.checkProxyUsers = parseBoolean(label, value)
-            elif name == "mysql_native_password_proxy_users":
-                settings.nativePasswordProxyUsers = parseBoolean(label, value)
-            elif name == "sha256_password_proxy_users":
-                settings.sha256PasswordProxyUsers = parseBoolean(label, value)
-            elif name == "plugin_dir":
-                settings.pluginDir = value
-            elif name == "plugin_load":
-                settings.pluginLoad = splitPluginLoad(value)
-            elif name == "plugin_load_add":
-                settings.pluginLoad.append(value)
-            elif name == "skip_grant_tables":
-                settings.skipGrantTables = parseBoolean(label, value)
+            attribute, parse = known
+            parsed = parse(f"{where}: {name}", value)
+            if name == "plugin_load_add":
+                settings.pluginLoad.append(parsed)
+            else:
+                setattr(settings, attribute, parsed)
 
 
 def _checkEndpoint(description: str) -> None:
