@@ -93,6 +93,8 @@ async def main(reactor, socketPath):
     # The server: twisted.cred checks the logins, EchoSession serves the
     # connections that got in.
     factory = MySQLServerFactory.forAccounts(accounts, reactor, sessionFactory=EchoSession)
+    # Refusals are always logged; successful logins only when asked.
+    factory.logSuccessfulLogins = True
     endpoint = serverFromString(reactor, f"unix:{socketPath}")
     await endpoint.listen(factory)
 
