@@ -101,7 +101,9 @@ class IAuthMethod(Interface):
         "password mention at all (1698, as C{auth_socket})."
     )
 
-    # Optional: library (the name C{INSTALL PLUGIN ... SONAME} uses; the
+    # Optional: canGreet (false for a method that cannot be the default
+    # plugin: its first packet is not a nonce, or not known at once),
+    # library (the name C{INSTALL PLUGIN ... SONAME} uses; the
     # dropin's file name by default), description, author, license,
     # version (for SHOW PLUGINS), initialize(settings) (may raise: the
     # method is then DISABLED), and credentialsCheckers() (the
@@ -156,13 +158,19 @@ class IPasswordMethod(IAuthMethod):
 class IAuthExchange(Interface):
     """
     One connection attempt's run of an L{IAuthMethod}.
+
+    An exchange may have a C{clientPluginName} attribute of its own: the
+    client plugin this attempt talks to when the method speaks more than one
+    (C{authentication_pam} answers a client that asks for C{dialog} in
+    C{dialog}); otherwise the method's is used.
     """
 
     def initialData():
         """
         @return: the bytes that go in the HandshakeV10 (for the default
             method) or in the AuthSwitchRequest: for the password methods
-            the 20-byte nonce and a NUL.
+            the 20-byte nonce and a NUL. A method that cannot greet may
+            return a L{Deferred} firing with them.
         """
 
     def responseReceived(data):
@@ -194,6 +202,27 @@ class IAuthExchange(Interface):
 
         @return: bytes to send as AuthMoreData before the OK packet (for
             example caching_sha2's fast-auth success C{0x03}), or L{None}.
+        """
+
+
+class IAuthChannel(Interface):
+    """
+    The client, as an exchange sees it while its credentials are being
+    checked: a conversation the checker drives through the credentials
+    (twisted.conch's keyboard-interactive pattern: the credentials carry a
+    conversation callback, the checker calls it).
+    """
+
+    def sendAuthData(data, alwaysWrap=True):
+        """
+        Send plugin data to the client (see
+        L{twisted_mysqlauth.auth.base.SendMoreData} for C{alwaysWrap}).
+        """
+
+    def receiveAuthData():
+        """
+        @return: a L{Deferred} firing with the client's next packet, or
+            failing if the connection is lost or the login times out first.
         """
 
 

@@ -20,6 +20,7 @@ from zope.interface import implementer
 from twisted.cred.error import LoginFailed, UnauthorizedLogin
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import ISSLTransport, ITLSTransport
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
@@ -31,10 +32,11 @@ from twisted_mysqlauth.auth.base import (
     LoginAttempt,
     LoginRefusedWith,
     MalformedResponse,
+    ReadMore,
     SendMoreData,
     TryLogin,
 )
-from twisted_mysqlauth.interfaces import IMySQLAvatar
+from twisted_mysqlauth.interfaces import IAuthChannel, IMySQLAvatar
 from twisted_mysqlauth.session import IMySQLConnection
 from twisted_mysqlauth.wire import constants as C
 from twisted_mysqlauth.wire.codec import PacketDecoder, PacketTooLarge, encodePacket
@@ -76,6 +78,24 @@ def clientAddressFor(peer: Any) -> ClientAddress:
     return ClientAddress(hostName=None, ip=None)
 
 
+#: First bytes a client would take for something else than plugin data:
+#: OK, the AuthMoreData prefix itself, an AuthSwitchRequest, ERR.
+_AMBIGUOUS_FIRST_BYTES = frozenset((0x00, 0x01, 0xFE, 0xFF))
+
+
+def authDataPayload(data: bytes, alwaysWrap: bool = True) -> bytes:
+    """
+    The payload carrying plugin data to the client.
+
+    @param data: the plugin's bytes.
+    @param alwaysWrap: prefix C{0x01} whatever the data (MySQL); else only
+        when the first byte is ambiguous (MariaDB).
+    """
+    if alwaysWrap or not data or data[0] in _AMBIGUOUS_FIRST_BYTES:
+        return AuthMoreData(data).toWire()
+    return data
+
+
 def _usernameText(raw: bytes) -> str:
     """
     Decode a user name; bytes that are not UTF-8 can match no account
@@ -93,7 +113,7 @@ class _NoMoreData:
         return None
 
 
-@implementer(IMySQLConnection)
+@implementer(IMySQLConnection, IAuthChannel)
 class MySQLServerProtocol(Protocol):
     """
     One client connection.
@@ -114,6 +134,9 @@ class MySQLServerProtocol(Protocol):
     _state = "new"
     _timeoutCall: Any = None
     _answerPendingScramble = False
+    _login: Any = None
+    _reader: Any = None
+    _switchPending = False
 
     # -- connection lifecycle ------------------------------------------------
 
@@ -145,6 +168,7 @@ class MySQLServerProtocol(Protocol):
             server=config,
             peerCredentials=config.peerCredentialsFor(self.transport),
         )
+        self.attempt.channel = self
         self._timeoutCall = config.reactor.callLater(config.connectTimeout, self._loginTimedOut)
         if not config.accounts.directory.hostAllowed(client):
             self._state = "closed"
@@ -178,6 +202,13 @@ class MySQLServerProtocol(Protocol):
     def connectionLost(self, reason=None) -> None:
         previous, self._state = self._state, "closed"
         self._cancelTimeout()
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            reader.errback(reason if reason is not None else Failure(ConnectionDone()))
+        if self._login is not None:
+            # A checker still at work (a PAM stack) is told to give up.
+            login, self._login = self._login, None
+            login.cancel()
         if self.session is not None:
             session, self.session = self.session, None
             try:
@@ -286,6 +317,12 @@ class MySQLServerProtocol(Protocol):
         self._runStep(lambda: self._exchange.responseReceived(payload))
 
     def _state_checking(self, payload: bytes) -> None:
+        if self._reader is not None:
+            # A checker conversing with the client (IAuthChannel).
+            reader, self._reader = self._reader, None
+            self._busy = True
+            reader.callback(payload)
+            return
         # The client spoke while the server was deciding: a broken client.
         self._fail(errors.HandshakeError())
 
@@ -371,7 +408,8 @@ class MySQLServerProtocol(Protocol):
             exchange = method.newExchange(attempt)
             self._exchange = exchange
 
-        if method.clientPluginName is None:
+        clientPluginName = getattr(exchange, "clientPluginName", method.clientPluginName)
+        if clientPluginName is None:
             # auth_socket, mysql_no_login: no packets at all. A client still
             # running caching_sha2_password (it sent a scramble) may not take
             # an OK as the answer to it (MariaDB Connector/C sends its
@@ -384,13 +422,39 @@ class MySQLServerProtocol(Protocol):
             self._runStep(lambda: exchange.responseReceived(b""))
             return
         data = exchange.initialData()
+        if isinstance(data, defer.Deferred):
+            # The method's first packet is not known yet.
+            self._busy = True
+            data.addCallback(self._switchTo, exchange, clientPluginName, response, True)
+            data.addErrback(self._stepFailed)
+            data.addErrback(self._unexpected)
+            return
+        self._switchTo(data, exchange, clientPluginName, response)
+
+    def _switchTo(
+        self,
+        data: bytes,
+        exchange: Any,
+        clientPluginName: str,
+        response: HandshakeResponse41,
+        resume: bool = False,
+    ) -> None:
+        """
+        Go on with C{exchange}, whose first packet is C{data}: on what the
+        client already sent if it chose the same client plugin over the
+        same data, else through an AuthSwitchRequest.
+        """
+        if self._state == "closed":
+            return
         sameData = data == self._handshakeData or not data
-        if clientPlugin == method.clientPluginName and sameData:
+        if self.attempt.clientPluginName == clientPluginName and sameData:
             # The client already answered with the right plugin over the
             # same data: go on with what it sent (no switch).
             self._runStep(lambda: exchange.responseReceived(response.authResponse))
             return
-        self._send(AuthSwitchRequest(method.clientPluginName.encode("ascii"), data).toWire())
+        self._send(AuthSwitchRequest(clientPluginName.encode("ascii"), data).toWire())
+        if resume:
+            self._resume()
 
     def _skipGrants(self, clientPlugin: str, response: HandshakeResponse41) -> None:
         """
@@ -424,15 +488,24 @@ class MySQLServerProtocol(Protocol):
             return
         if isinstance(step, SendMoreData):
             self._state = "auth"
-            self._send(AuthMoreData(step.data).toWire())
+            self._send(authDataPayload(step.data, step.alwaysWrap))
+            self._resume()
+        elif isinstance(step, ReadMore):
+            self._state = "auth"
             self._resume()
         elif isinstance(step, TryLogin):
             self._state = "checking"
             self.attempt.credentials = step.credentials
             portal = self.factory.portal
-            d = portal.login(step.credentials, self.attempt, IMySQLAvatar)
-            d.addCallbacks(self._loggedIn, self._loginFailed)
-            d.addErrback(self._unexpected)
+            login = self._login = portal.login(step.credentials, self.attempt, IMySQLAvatar)
+
+            def done(result):
+                self._login = None
+                return result
+
+            login.addBoth(done)
+            login.addCallbacks(self._loggedIn, self._loginFailed)
+            login.addErrback(self._unexpected)
         elif isinstance(step, Failure):
             self._stepFailed(step)
         else:
@@ -453,6 +526,7 @@ class MySQLServerProtocol(Protocol):
     def _loginFailed(self, reason: Failure) -> None:
         if self._state == "closed":
             return
+        self._reader = None
         if reason.check(LoginRefusedWith):
             self._fail(reason.value.error)
             return
@@ -498,6 +572,7 @@ class MySQLServerProtocol(Protocol):
         if self._state == "closed":
             logout()
             return
+        self._reader = None
         self._logout = logout
         config = self.factory.config
         if config.requireSecureTransport and not self.attempt.secure:
@@ -545,6 +620,28 @@ class MySQLServerProtocol(Protocol):
             connectionId=self.connectionId,
         )
         self.sendError(errors.UnknownError())
+
+    # -- IAuthChannel --------------------------------------------------------------
+
+    def sendAuthData(self, data: bytes, alwaysWrap: bool = True) -> None:
+        """
+        Send plugin data while a checker converses with the client.
+        """
+        if self._state == "closed":
+            return
+        self._send(authDataPayload(data, alwaysWrap))
+
+    def receiveAuthData(self) -> defer.Deferred:
+        """
+        @return: a L{Deferred} firing with the client's next packet.
+        """
+        if self._state == "closed":
+            return defer.fail(ConnectionDone("the client is gone"))
+        if self._state != "checking" or self._reader is not None:
+            return defer.fail(RuntimeError("not conversing, or already reading"))
+        reader = self._reader = defer.Deferred()
+        self._resume()
+        return reader
 
     # -- IMySQLConnection --------------------------------------------------------
 

@@ -115,7 +115,11 @@ class ServerConfiguration:
         #: the initialize() of plugins installed later; None when embedded.
         self.settings: Any = None
         method = self.methods.get(defaultPlugin)
-        if method is None or method.clientPluginName is None:
+        if (
+            method is None
+            or method.clientPluginName is None
+            or not getattr(method, "canGreet", True)
+        ):
             raise ValueError(
                 f"default authentication plugin {defaultPlugin!r} is not a loaded "
                 "method that talks to a client plugin"

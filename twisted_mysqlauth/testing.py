@@ -96,6 +96,47 @@ def passwordResponse(plugin: str, password: bytes, nonce: bytes, secure: bool) -
     return b""
 
 
+class DialogAnswers:
+    """
+    A client side of MariaDB's C{dialog} plugin for L{MySQLTestClient}: the
+    first password question gets the client's password, as the C{mariadb}
+    command line does; every other question the next of C{answers}.
+
+    Use as C{MySQLTestClient(..., authHandlers={"dialog": DialogAnswers(
+    [b"123456"])})}.
+
+    @ivar prompts: the (question type, text) pairs received, in order.
+    """
+
+    def __init__(self, answers: Sequence[bytes] = ()) -> None:
+        self.answers = list(answers)
+        self.prompts: List[Tuple[int, bytes]] = []
+
+    def __call__(self, client: "MySQLTestClient") -> "DialogAnswers":
+        self._client = client
+        self._passwordSent = False
+        return self
+
+    def start(self, data: bytes) -> List[bytes]:
+        if not data:
+            # No question yet: answer with the password (as Connector/C).
+            self._passwordSent = True
+            return [self._client.password + b"\x00"]
+        return self.moreData(data)
+
+    def moreData(self, payload: bytes) -> List[bytes]:
+        if payload[:1] == b"\x01":
+            payload = payload[1:]
+        kind, text = payload[0], payload[1:]
+        self.prompts.append((kind, text))
+        if kind >> 1 == 2 and not self._passwordSent:
+            self._passwordSent = True
+            return [self._client.password + b"\x00"]
+        if not self.answers:
+            raise ValueError(f"no answer left for dialog question {text!r}")
+        return [self.answers.pop(0) + b"\x00"]
+
+
 class MySQLTestClient(Protocol):
     """
     Log in and run queries.
@@ -114,6 +155,7 @@ class MySQLTestClient(Protocol):
         secure: bool = False,
         capabilities: int = CLIENT_CAPABILITIES,
         connectAttributes: Sequence[Tuple[bytes, bytes]] = (),
+        authHandlers: Any = None,
     ) -> None:
         self.user = user
         self.password = password
@@ -123,6 +165,11 @@ class MySQLTestClient(Protocol):
         self.secure = secure or tlsOptions is not None
         self.capabilities = capabilities
         self.connectAttributes = tuple(connectAttributes)
+        #: client plugin name -> factory(client) of a handler with
+        #: start(data) and moreData(payload), each returning the packets to
+        #: send (see L{DialogAnswers}).
+        self.authHandlers = dict(authHandlers or {})
+        self._handler: Any = None
         self.loggedIn: defer.Deferred = defer.Deferred()
         self.trace = LoginTrace()
         self._decoder = PacketDecoder(1 << 30)
@@ -163,6 +210,12 @@ class MySQLTestClient(Protocol):
         self._nonce = greeting.authPluginData[:20]
         plugin = self.plugin or greeting.authPluginName.decode("ascii")
         self._currentPlugin = plugin
+        later: List[bytes] = []
+        if plugin in self.authHandlers:
+            self._handler = self.authHandlers[plugin](self)
+            first, *later = self._handler.start(greeting.authPluginData) or [b""]
+        else:
+            first = passwordResponse(plugin, self.password, self._nonce, self.secure)
         caps = self.capabilities
         if self.database is not None:
             caps |= C.CLIENT_CONNECT_WITH_DB
@@ -175,13 +228,15 @@ class MySQLTestClient(Protocol):
             maxPacketSize=1 << 24,
             characterSet=C.UTF8MB4_GENERAL_CI,
             username=self.user,
-            authResponse=passwordResponse(plugin, self.password, self._nonce, self.secure),
+            authResponse=first,
             database=self.database,
             clientPluginName=plugin.encode("ascii"),
             connectAttributes=self.connectAttributes,
         )
         self._state = "auth"
         self.send(response.toWire())
+        for payload in later:
+            self.send(payload)
 
     def _packet_auth(self, payload: bytes) -> None:
         marker = payload[:1]
@@ -198,12 +253,30 @@ class MySQLTestClient(Protocol):
             self.trace.switchedTo.append(plugin)
             self._currentPlugin = plugin
             self._nonce = data[:20]
-            self.send(passwordResponse(plugin, self.password, self._nonce, self.secure))
+            if plugin in self.authHandlers:
+                self._handler = self.authHandlers[plugin](self)
+                self._sendAll(self._handler.start, data)
+            else:
+                self._handler = None
+                self.send(passwordResponse(plugin, self.password, self._nonce, self.secure))
+        elif self._handler is not None:
+            self._sendAll(self._handler.moreData, payload)
         elif marker == b"\x01":
             self._moreData(payload[1:])
         else:
             self._state = "done"
             self.loggedIn.errback(ValueError(f"unexpected packet {payload!r}"))
+
+    def _sendAll(self, produce: Any, data: bytes) -> None:
+        try:
+            packets = produce(data)
+        except Exception:
+            self._state = "done"
+            self.loggedIn.errback()
+            self.transport.loseConnection()
+            return
+        for payload in packets:
+            self.send(payload)
 
     def _moreData(self, data: bytes) -> None:
         from twisted_mysqlauth import keys

@@ -21,9 +21,26 @@ class SendMoreData:
     """
     A step: send C{data} to the client as AuthMoreData and wait for its next
     packet.
+
+    @ivar alwaysWrap: prefix C{0x01} to every packet, as MySQL does (the
+        client plugins of C{caching_sha2_password}, C{sha256_password} and
+        C{authentication_windows} require it). When false the prefix is
+        added only where the first byte could be mistaken for an OK, an ERR,
+        an AuthSwitchRequest or the prefix itself (C{0x00}, C{0x01}, C{0xFE},
+        C{0xFF}), as MariaDB does: C{dialog} clients such as PyMySQL read the
+        first byte as the question type and need the prompt unwrapped.
     """
 
     data: bytes
+    alwaysWrap: bool = True
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class ReadMore:
+    """
+    A step: send nothing and wait for the client's next packet (a token the
+    client split over two packets).
+    """
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
@@ -123,6 +140,10 @@ class LoginAttempt:
         L{None}.
     @ivar credentials: the credentials of the login being checked; a
         checker may record on them what it verified (the C{externalUser}).
+    @ivar channel: the L{IAuthChannel
+        <twisted_mysqlauth.interfaces.IAuthChannel>} through which an
+        exchange converses with the client while its credentials are being
+        checked (a PAM stack asking a second question); set by the protocol.
     """
 
     connectionId: int
@@ -140,6 +161,7 @@ class LoginAttempt:
     passwordUsed: bool = False
     peerCredentials: Any = None
     credentials: Any = None
+    channel: Any = None
 
     @property
     def usernameBytes(self) -> bytes:
