@@ -21,6 +21,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.python import usage
 
+from twisted_mysqlauth.auth.registry import normaliseVariableName
 from twisted_mysqlauth.mycnf import OptionFileError, readOptionFile
 
 _TRUE = ("1", "on", "true", "yes")
@@ -80,6 +81,10 @@ class ServerSettings:
     pluginLoad: List[str] = attr.Factory(list)
     skipGrantTables: bool = False
     logLogins: bool = False
+    #: The auth methods' system variables (normalised name -> text), from
+    #: the my.cnf and --set-variable; see
+    #: L{twisted_mysqlauth.auth.registry.SystemVariable}.
+    pluginVariables: Dict[str, str] = attr.Factory(dict)
 
     def inDatadir(self, path: str) -> str:
         """
@@ -238,6 +243,16 @@ class Options(usage.Options):
         self["plugin-load-list"] = splitPluginLoad(entries)
         self["plugin-load-replaces"] = True
 
+    def opt_set_variable(self, assignment: str) -> None:
+        """
+        Set an auth method's system variable, name=value (repeatable), e.g.
+        --set-variable authentication_pam_pool_size=16.
+        """
+        name, equals, value = assignment.partition("=")
+        if not equals or not name.strip():
+            raise usage.UsageError(f"--set-variable wants name=value, not {assignment!r}")
+        self.setdefault("variables", []).append((name, value.strip(), "--set-variable"))
+
     def opt_listen(self, description: str) -> None:
         """
         A Twisted endpoint string to listen on (repeatable), e.g.
@@ -284,6 +299,9 @@ class Options(usage.Options):
             settings.skipGrantTables = True
         if self["log-logins"]:
             settings.logLogins = True
+        for name, value, where in self.get("variables", []):
+            settings.pluginVariables[normaliseVariableName(name)] = value
+        self._checkVariables(settings)
         if bool(settings.tlsCert) != bool(settings.tlsKey):
             raise usage.UsageError("give both a TLS certificate and its key, or neither")
         for description in settings.endpoints():
@@ -298,13 +316,40 @@ class Options(usage.Options):
         for name, value, where in options:
             known = MYCNF_OPTIONS.get(name)
             if known is None:
-                raise usage.UsageError(f"{where}: unknown option '{name}'")
+                # Perhaps an auth method's variable: checked once every
+                # option (and the plugin dir) is known.
+                settings.pluginVariables[normaliseVariableName(name)] = value
+                self.setdefault("variableSources", {})[normaliseVariableName(name)] = where
+                continue
             attribute, parse = known
             parsed = parse(f"{where}: {name}", value)
             if name == "plugin_load_add":
                 settings.pluginLoad.append(parsed)
             else:
                 setattr(settings, attribute, parsed)
+
+
+    def _checkVariables(self, settings: ServerSettings) -> None:
+        """
+        Refuse a variable no available auth method declares, or a value its
+        method cannot read.
+        """
+        from twisted_mysqlauth.auth.registry import discoverMethods, variablesOf
+
+        if not settings.pluginVariables:
+            return
+        declared = variablesOf(discoverMethods(settings.pluginDir))
+        sources = self.get("variableSources", {})
+        for name, value in settings.pluginVariables.items():
+            where = sources.get(name, "--set-variable")
+            if name not in declared:
+                if where == "--set-variable":
+                    raise usage.UsageError(f"--set-variable: unknown variable '{name}'")
+                raise usage.UsageError(f"{where}: unknown option '{name}'")
+            try:
+                declared[name][1].parse(value)
+            except ValueError as e:
+                raise usage.UsageError(f"{where}: {name}: {e}") from None
 
 
 def _checkEndpoint(description: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import attr
 
@@ -104,6 +104,65 @@ BUILTIN_METHODS = ("mysql_native_password", "caching_sha2_password", "sha256_pas
 #: C{test_plugin_server} and third-party methods load only when asked
 #: (C{INSTALL PLUGIN}, C{--plugin-load-add}), as in MySQL.
 DEFAULT_METHODS = BUILTIN_METHODS + ("auth_socket", "mysql_no_login")
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class SystemVariable:
+    """
+    A system variable an auth method declares (its C{systemVariables}
+    mapping, name to L{SystemVariable}), set in a C{my.cnf} or with
+    C{twistd mysqlauth --set-variable name=value}, as MySQL's plugin
+    variables are.
+
+    @ivar default: the value when nothing sets it (text, as in a my.cnf).
+    @ivar parse: text to value; raises L{ValueError} with a message that
+        says what is wrong.
+    @ivar description: one line for the docs and C{--help}.
+    """
+
+    default: str
+    parse: Callable[[str], Any]
+    description: str = ""
+
+
+def normaliseVariableName(name: str) -> str:
+    """
+    @return: a variable name as MySQL compares them: lower case, C{-} as
+        C{_}.
+    """
+    return name.strip().lower().replace("-", "_")
+
+
+def variablesOf(methods: Iterable[Any]) -> Dict[str, Tuple[Any, SystemVariable]]:
+    """
+    @return: every system variable the methods declare, by name, with the
+        method declaring it.
+    """
+    found: Dict[str, Tuple[Any, SystemVariable]] = {}
+    for method in methods:
+        for name, variable in getattr(method, "systemVariables", {}).items():
+            found[normaliseVariableName(name)] = (method, variable)
+    return found
+
+
+def variableValues(method: Any, settings: Any) -> Dict[str, Any]:
+    """
+    The values of a method's system variables: what C{settings} (a
+    L{twisted_mysqlauth.tap.ServerSettings}, or L{None} when embedded) sets,
+    else the defaults, each parsed.
+
+    @raise ValueError: a value is malformed (the message names it).
+    """
+    given = getattr(settings, "pluginVariables", None) or {}
+    values: Dict[str, Any] = {}
+    for name, variable in getattr(method, "systemVariables", {}).items():
+        key = normaliseVariableName(name)
+        text = given.get(key, variable.default)
+        try:
+            values[key] = variable.parse(text)
+        except ValueError as e:
+            raise ValueError(f"{key}: {e}") from None
+    return values
 
 
 def libraryOf(method: Any) -> Optional[str]:

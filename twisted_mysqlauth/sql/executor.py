@@ -816,6 +816,8 @@ class Executor:
                 continue
             name = assignment.name.lower()
             if name not in SYSTEM_VARIABLES:
+                if name in methodVariables(self.config):
+                    raise errors.ReadOnlyVariable(name=name)
                 raise errors.UnknownSystemVariable(name=assignment.name)
             if assignment.scope in ("global", "persist", "persist_only"):
                 self._require(session, "SUPER")
@@ -857,12 +859,14 @@ class Executor:
     def _doShowVariables(self, statement: ast.ShowVariables, session: Any) -> Any:
         evaluate = _Evaluator(self.config, session)
         rows = []
-        for name in sorted(SYSTEM_VARIABLES):
+        for name in sorted(SYSTEM_VARIABLES | set(methodVariables(self.config))):
             if statement.like is not None and not wildcardMatches(
                 statement.like.decode("utf-8", "replace"), name, caseSensitive=False
             ):
                 continue
             value = evaluate.variable(name)
+            if isinstance(value, bool):
+                value = "ON" if value else "OFF"
             if name in SHOWN_AS_ON_OFF and isinstance(value, int):
                 value = "ON" if value else "OFF"
             rows.append([name.encode("utf-8"), _toBytes(value)])
@@ -1060,6 +1064,28 @@ def _systemDefaults(config: Any, session: Any) -> Dict[str, Callable[[], Any]]:
 #: The system variables this server knows.
 SYSTEM_VARIABLES = frozenset(_systemDefaults(None, SimpleNamespace(avatar=None)))
 
+_MISSING = object()
+
+
+def methodVariables(config: Any) -> Dict[str, Any]:
+    """
+    The system variables of the loaded auth methods (read-only here: they
+    are set at start, in the my.cnf or with C{--set-variable}): a method's
+    C{variables} if it keeps its current values there, else the defaults.
+    """
+    from twisted_mysqlauth.auth.registry import variableValues
+
+    values: Dict[str, Any] = {}
+    for method in getattr(config, "methods", None) or ():
+        current = getattr(method, "variables", None)
+        if current is None:
+            try:
+                current = variableValues(method, None)
+            except ValueError:
+                current = {}
+        values.update(current)
+    return values
+
 
 class _Evaluator:
     """
@@ -1086,7 +1112,10 @@ class _Evaluator:
             return self.session.variables[lowered]
         factory = self._defaults.get(lowered)
         if factory is None:
-            raise errors.UnknownSystemVariable(name=name)
+            value = methodVariables(self.config).get(lowered, _MISSING)
+            if value is _MISSING:
+                raise errors.UnknownSystemVariable(name=name)
+            return value
         return factory()
 
     def _evalLiteral(self, expr: ast.Literal) -> Any:
