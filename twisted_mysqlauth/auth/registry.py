@@ -125,6 +125,13 @@ class SystemVariable:
     description: str = ""
 
 
+def _declared(variable: Any) -> SystemVariable:
+    # A bare default text is a variable whose value is that text.
+    if isinstance(variable, str):
+        return SystemVariable(default=variable, parse=str.strip)
+    return variable
+
+
 def normaliseVariableName(name: str) -> str:
     """
     @return: a variable name as MySQL compares them: lower case, C{-} as
@@ -141,7 +148,7 @@ def variablesOf(methods: Iterable[Any]) -> Dict[str, Tuple[Any, SystemVariable]]
     found: Dict[str, Tuple[Any, SystemVariable]] = {}
     for method in methods:
         for name, variable in getattr(method, "systemVariables", {}).items():
-            found[normaliseVariableName(name)] = (method, variable)
+            found[normaliseVariableName(name)] = (method, _declared(variable))
     return found
 
 
@@ -156,6 +163,7 @@ def variableValues(method: Any, settings: Any) -> Dict[str, Any]:
     given = getattr(settings, "pluginVariables", None) or {}
     values: Dict[str, Any] = {}
     for name, variable in getattr(method, "systemVariables", {}).items():
+        variable = _declared(variable)
         key = normaliseVariableName(name)
         text = given.get(key, variable.default)
         try:
