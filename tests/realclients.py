@@ -122,10 +122,13 @@ def runPythonClient(spec: Dict[str, Any], reactor: Any = None):
 
     if reactor is None:
         from twisted.internet import reactor  # type: ignore[no-redef]
+    env = clientEnvironment(spec["client"])
+    # More environment for the client (LIBMYSQL_ENABLE_CLEARTEXT_PLUGIN).
+    env.update(spec.get("environment") or {})
     d = getProcessOutputAndValue(
         sys.executable,
         [os.path.abspath(__file__), json.dumps(spec)],
-        env=clientEnvironment(spec["client"]),
+        env=env,
         reactor=reactor,
     )
 

@@ -511,6 +511,12 @@ class MySQLAuthService(MultiService):
 
     def stopService(self):
         d = defer.maybeDeferred(super().stopService)
+        if self.factory is not None:
+            # Methods with processes or threads of their own (PAM's workers).
+            for method in self.factory.config.methods:
+                shutdown = getattr(method, "shutdown", None)
+                if shutdown is not None:
+                    d.addBoth(lambda result, shutdown=shutdown: shutdown().addBoth(lambda ignored: result))
         if self.store is not None:
             store = self.store
             d.addBoth(lambda result: store.close().addCallback(lambda ignored: result))

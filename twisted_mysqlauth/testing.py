@@ -117,6 +117,12 @@ class DialogAnswers:
         self._passwordSent = False
         return self
 
+    def greet(self, data: bytes) -> List[bytes]:
+        # The greeting's data is a nonce, not a question: send the password,
+        # as Connector/C's dialog does when it is the first plugin.
+        self._passwordSent = True
+        return [self._client.password + b"\x00"]
+
     def start(self, data: bytes) -> List[bytes]:
         if not data:
             # No question yet: answer with the password (as Connector/C).
@@ -213,7 +219,9 @@ class MySQLTestClient(Protocol):
         later: List[bytes] = []
         if plugin in self.authHandlers:
             self._handler = self.authHandlers[plugin](self)
-            first, *later = self._handler.start(greeting.authPluginData) or [b""]
+            # A handler may answer the greeting its own way (greet).
+            start = getattr(self._handler, "greet", self._handler.start)
+            first, *later = start(greeting.authPluginData) or [b""]
         else:
             first = passwordResponse(plugin, self.password, self._nonce, self.secure)
         caps = self.capabilities

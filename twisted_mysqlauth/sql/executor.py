@@ -717,6 +717,17 @@ class Executor:
     async def _doInstallPlugin(self, statement: ast.InstallPlugin, session: Any) -> None:
         self._requireOnPluginTable(session, "INSERT")
         catalog = self._catalog()
+        if not statement.name:
+            # MariaDB's INSTALL SONAME: every plugin of the library.
+            methods = catalog.inLibrary(statement.soname)
+            if not methods:
+                raise errors.CantOpenLibrary(library=statement.soname)
+            for method in methods:
+                if self.methods.get(method.pluginName) is None:
+                    await self._doInstallPlugin(
+                        ast.InstallPlugin(method.pluginName, statement.soname), session
+                    )
+            return None
         existing = self.methods.get(statement.name)
         if existing is not None:
             raise errors.UDFExists(name=statement.name)
@@ -743,6 +754,10 @@ class Executor:
         if method.pluginName == self.config.defaultPlugin:
             raise errors.PluginIsPermanent(name=method.pluginName)
         catalog.unload(method)
+        shutdown = getattr(method, "shutdown", None)
+        if shutdown is not None:
+            # Its worker processes or threads (PAM) end with it.
+            await shutdown()
         await self._recordInstalled(catalog)
         return None
 

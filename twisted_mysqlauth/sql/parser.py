@@ -948,9 +948,13 @@ class _Parser:
 
     def install(self) -> ast.Statement:
         """
-        C{INSTALL PLUGIN name SONAME 'library'}; C{INSTALL COMPONENT} is
-        unsupported.
+        C{INSTALL PLUGIN name SONAME 'library'}, or MariaDB's C{INSTALL
+        SONAME 'library'} (every plugin of the library); C{INSTALL
+        COMPONENT} is unsupported.
         """
+        if self.peek(1).keyword == "SONAME":
+            self.expectWords("INSTALL", "SONAME")
+            return ast.InstallPlugin("", decodeText(self.expectString()))
         if self.peek().keyword != "PLUGIN":
             return self.unsupported()
         self.expectWords("INSTALL", "PLUGIN")
