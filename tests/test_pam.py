@@ -760,3 +760,44 @@ class CheckerTests(SynchronousTestCase):
         )
         self.failureResultOf(d, UnauthorizedLogin)
         self.assertIsNone(credentials.externalUser)
+
+
+class ServiceShutdownTests(TestCase):
+    """
+    C{twistd mysqlauth} stops the PAM workers when it stops.
+    """
+
+    @defer.inlineCallbacks
+    def test_workersStop(self):
+        _skipWithoutPAM()
+        from twisted_mysqlauth.auth.pam import theAuthenticationPAMMethod
+        from twisted_mysqlauth.tap import MySQLAuthService, ServerSettings
+
+        confdir = tempfile.mkdtemp(prefix="mysqlauth-pamsvc-")
+        self.addCleanup(shutil.rmtree, confdir, True)
+        pamtools.writeService(confdir, "permit", ("auth required pam_permit.so", "account required pam_permit.so"))
+        socketPath = os.path.join(confdir, "s.sock")
+        settings = ServerSettings(
+            datadir=os.path.abspath(self.mktemp()),
+            listen=[f"unix:{socketPath}"],
+            pluginLoad=["authentication_pam.so"],
+            pluginVariables={"authentication_pam_config_dir": confdir},
+        )
+        service = MySQLAuthService(settings, reactor, stopReactorOnFailure=False)
+        service.startService()
+        yield service.started
+        method = service.factory.config.methods.get("authentication_pam")
+        self.assertIs(method, theAuthenticationPAMMethod)
+        # The dropin's method is shared: put its defaults back after.
+        self.addCleanup(method.initialize, None)
+        self.assertEqual(method.configDirectory, confdir)
+        pool = method.pool()
+        result = yield pool.authenticate(
+            PAMRequest("permit", "nobody", confdir=confdir), lambda m: defer.succeed([None] * len(m))
+        )
+        self.assertTrue(result.succeeded)
+        workers = pool.workers
+        self.assertEqual(len(workers), 1)
+        yield service.stopService()
+        yield workers[0].ended
+        self.assertIsNone(method._pool)

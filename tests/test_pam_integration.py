@@ -239,6 +239,30 @@ class ClearPasswordTests(PAMServerTestCase):
         self.assertEqual(self.authenticationPAM._pool, None)
 
     @defer.inlineCallbacks
+    def test_systemServiceFile(self):
+        """
+        Without a config folder the service file is read from C{/etc/pam.d}
+        (one written for this test, and removed after it).
+        """
+        name = f"mysqlauth-test-{os.getpid()}"
+        path = os.path.join("/etc/pam.d", name)
+        if os.path.exists(path):
+            raise SkipTest(f"{path} exists already")
+        pamtools.writeService("/etc/pam.d", name, pamtools.UNIX_STACK)
+        self.addCleanup(os.unlink, path)
+        self.authenticationPAM.configDirectory = None
+        yield self.runSQL(
+            f"CREATE USER '{BOB}'@'localhost' IDENTIFIED WITH authentication_pam AS '{name}'"
+        )
+        results = yield self.python(
+            "pymysql",
+            self.attempt(BOB, BOB_PASSWORD, via="unix", query=IDENTITY),
+            self.attempt(BOB, ALICE_PASSWORD, via="unix", query=IDENTITY),
+        )
+        self.assertIdentity(results[0], [f"{BOB}@localhost", f"{BOB}@localhost", None, BOB])
+        self.assertEqual(results[1]["errno"], 1045)
+
+    @defer.inlineCallbacks
     def test_expiredAccount(self):
         """
         An expired OS account passes pam_authenticate and fails

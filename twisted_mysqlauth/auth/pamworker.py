@@ -11,7 +11,7 @@ It is started as a script (C{python -I pamworker.py}) and imports nothing
 but the standard library and python-pam's ctypes bindings of libpam.
 
 Messages, each a 4-byte big-endian length and a JSON object; byte strings
-travel as text decoded from Latin-1 (lossless):
+travel as text decoded from Latin-1 (lossless)::
 
     server -> worker  {"service", "user", "rhost", "tty", "confdir"}
     worker -> server  {"conversation": [[style, text], ...]}
