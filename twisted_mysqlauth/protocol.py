@@ -398,6 +398,15 @@ class MySQLServerProtocol(Protocol):
             self._fail(errors.NotSupportedAuthMode())
             return
         if method.requiresSecureTransport and not attempt.secure:
+            # Refused before the client sends a password it would send in
+            # clear (or that needs TLS, as sha256_password's).
+            self._log.info(
+                "{plugin} needs TLS or a UNIX socket: refusing {user!r} over plain TCP "
+                "on connection {connectionId}",
+                plugin=method.pluginName,
+                user=attempt.username,
+                connectionId=self.connectionId,
+            )
             self._refuse(method)
             return
         self._method = method
