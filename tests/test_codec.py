@@ -115,3 +115,35 @@ class PacketDecoderTests(SynchronousTestCase):
         self.assertEqual(decoder.bufferedSize(), 10)
         self.assertEqual(decoder.takeBuffered(), b"\x16\x03\x01garbage")
         self.assertIsNone(decoder.nextPacket())
+
+    def test_nextFrame(self):
+        """
+        L{PacketDecoder.nextFrame} gives the packets of L{nextPacket} as
+        C{(sequenceId, lastSequenceId, payload)} tuples: a lone whole
+        packet, packets that share a read, and a packet split over reads.
+        """
+        decoder = PacketDecoder(1024)
+        decoder.receive(b"\x02\x00\x00\x05hi")
+        self.assertEqual(decoder.nextFrame(), (5, 5, b"hi"))
+        self.assertEqual(decoder.bufferedSize(), 0)
+        self.assertIsNone(decoder.nextFrame())
+        decoder.receive(b"\x01\x00\x00\x06a\x00\x00\x00\x07\x03\x00")
+        self.assertEqual(decoder.nextFrame(), (6, 6, b"a"))
+        self.assertEqual(decoder.nextFrame(), (7, 7, b""))
+        self.assertIsNone(decoder.nextFrame())
+        decoder.receive(b"\x00\x00b")
+        self.assertIsNone(decoder.nextFrame())
+        decoder.receive(b"cd")
+        self.assertEqual(decoder.nextFrame(), (0, 0, b"bcd"))
+
+    def test_nextFrameContinuation(self):
+        """
+        A payload of 16 MiB or more comes out of L{PacketDecoder.nextFrame}
+        joined, with the first and the last sequence ids.
+        """
+        payload = b"z" * (MAX_PAYLOAD + 3)
+        wire, _ = encodePacket(4, payload)
+        decoder = PacketDecoder(len(payload))
+        decoder.receive(wire)
+        self.assertEqual(decoder.nextFrame(), (4, 5, payload))
+        self.assertIsNone(decoder.nextFrame())

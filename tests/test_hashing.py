@@ -307,6 +307,7 @@ class NativePasswordTests(SynchronousTestCase):
             b"#" + good[1:],
             good[:-1] + b"G",
             good[1:] + b"0",
+            good + b"\n",
         ]:
             self.assertIsNone(nativeStage2(bad), bad)
 

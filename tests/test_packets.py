@@ -20,7 +20,9 @@ from twisted_mysqlauth.wire.packets import (
     HandshakeV10,
     OKPacket,
     SSLRequest,
+    greetingPayload,
     isSSLRequest,
+    parseConnectAttributes,
     resultSet,
     textRow,
 )
@@ -104,6 +106,31 @@ class HandshakeV10Tests(SynchronousTestCase):
         )
         self.assertEqual(greeting.toWire(), expected)
         self.assertEqual(HandshakeV10.fromWire(expected), greeting)
+
+
+    def test_greetingPayload(self):
+        """
+        L{greetingPayload} makes the bytes of L{HandshakeV10.toWire}, for
+        other connection ids, data of other lengths and other flags too.
+        """
+        for connectionId, data, caps in [
+            (1, NONCE + b"\x00", C.SERVER_CAPABILITIES),
+            (0xFFFFFFFF, NONCE, C.SERVER_CAPABILITIES | C.CLIENT_SSL),
+            (7, b"short", 0),
+            (8, bytes(range(1, 40)), 0xFFFFFFFF),
+        ]:
+            greeting = HandshakeV10(
+                serverVersion=b"8.0.36-x",
+                connectionId=connectionId,
+                authPluginData=data,
+                capabilities=caps,
+                authPluginName=b"mysql_native_password",
+            )
+            self.assertEqual(
+                greetingPayload(b"8.0.36-x", connectionId, data, caps, b"mysql_native_password"),
+                greeting.toWire(),
+            )
+            self.assertEqual(HandshakeV10.fromWire(greeting.toWire()).connectionId, connectionId)
 
 
 class HandshakeResponseTests(SynchronousTestCase):
@@ -233,6 +260,55 @@ class HandshakeResponseTests(SynchronousTestCase):
         response = HandshakeResponse41.fromWire(tampered, C.SERVER_CAPABILITIES, header)
         self.assertEqual(response.capabilities, self.caps | C.CLIENT_SSL)
         self.assertEqual(response.username, b"alice")
+
+
+    def test_attributesRead(self):
+        """
+        Keys and values of any length-encoded size are read, in order.
+        """
+        block = lenencBytes(b"k" * 300) + lenencBytes(b"") + lenencBytes(b"a") + lenencBytes(b"v" * 251)
+        self.assertEqual(
+            parseConnectAttributes(block), ((b"k" * 300, b""), (b"a", b"v" * 251))
+        )
+        self.assertEqual(parseConnectAttributes(b""), ())
+
+    def test_attributesMalformed(self):
+        """
+        An attribute block whose key or value runs past its end, whose key
+        has no value, or whose length is malformed is refused with
+        L{Truncated}.
+        """
+        for block in [
+            b"\x05ab",
+            b"\x01a",
+            b"\x01a\x03bc",
+            b"\xfb",
+            b"\x01a\xff",
+            b"\xfc\x01",
+            b"\xfc\x05\x00abc",
+            b"\x01a\xfd\x01\x00",
+        ]:
+            self.assertRaises(Truncated, parseConnectAttributes, block)
+
+    def test_attributesPastPayload(self):
+        """
+        An attribute block longer than the rest of the payload is refused.
+        """
+        payload = self.golden()[:-1]
+        self.assertRaises(Truncated, HandshakeResponse41.fromWire, payload, C.SERVER_CAPABILITIES)
+
+    def test_shortSSLRequestHead(self):
+        """
+        After TLS, an SSLRequest head too short for the flags, the maximum
+        packet size and the character set is refused.
+        """
+        self.assertRaises(
+            Truncated,
+            HandshakeResponse41.fromWire,
+            self.golden(),
+            C.SERVER_CAPABILITIES,
+            self.golden()[:8],
+        )
 
 
 class SSLRequestTests(SynchronousTestCase):

@@ -705,6 +705,130 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
         self.assertTrue(transport.disconnecting)
 
 
+class LoginStepsTests(ServerMixin, SynchronousTestCase):
+    """
+    The portal's steps, taken without Deferreds when the checker and the
+    realm answer at once, and through them otherwise.
+    """
+
+    def replaceChecker(self, requestAvatarId):
+        """
+        Make the portal check native responses with C{requestAvatarId}.
+        """
+        from twisted_mysqlauth.credentials import INativePasswordResponse
+
+        original = self.factory.portal.checkers[INativePasswordResponse]
+
+        class Checker:
+            credentialInterfaces = (INativePasswordResponse,)
+
+            def requestAvatarId(self, credentials):
+                return requestAvatarId(original, credentials)
+
+        self.factory.portal.checkers[INativePasswordResponse] = Checker()
+
+    def test_checkerAnswersLater(self):
+        """
+        A checker whose answer is a L{Deferred} is waited for.
+        """
+        later = []
+
+        def requestAvatarId(original, credentials):
+            later.append((original.requestAvatarId(credentials), Deferred()))
+            return later[-1][1]
+
+        self.replaceChecker(requestAvatarId)
+        client = MySQLTestClient(b"native", b"pw2")
+        c, server, pump = connectedServerAndClient(
+            self.factory, client, peerAddress=LOCALHOST, clock=self.clock
+        )
+        pump.flush()
+        self.assertNoResult(client.loggedIn)
+        avatarId, d = later[0]
+        d.callback(avatarId)
+        pump.flush()
+        self.assertLoggedIn(self.successResultOf(client.loggedIn))
+
+    def test_checkerRefusesLater(self):
+        """
+        A checker's L{Deferred} that fails refuses the login as a
+        synchronous refusal would.
+        """
+        from twisted.cred.error import UnauthorizedLogin
+        from twisted.internet.defer import fail
+
+        self.replaceChecker(lambda original, credentials: fail(UnauthorizedLogin()))
+        self.assertRefused(self.login(b"native", b"pw2")[2], 1045)
+
+    def test_checkerReturnsFailure(self):
+        """
+        A checker may answer with a L{Failure}, as through C{maybeDeferred}.
+        """
+        from twisted.cred.error import UnauthorizedLogin
+        from twisted.python.failure import Failure
+
+        self.replaceChecker(lambda original, credentials: Failure(UnauthorizedLogin()))
+        self.assertRefused(self.login(b"native", b"pw2")[2], 1045)
+
+    def test_checkerBroken(self):
+        """
+        A checker that raises something else than a refusal refuses the
+        login, and the error is logged.
+        """
+
+        def requestAvatarId(original, credentials):
+            raise ZeroDivisionError()
+
+        self.replaceChecker(requestAvatarId)
+        self.assertRefused(self.login(b"native", b"pw2")[2], 1045)
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
+
+    def test_realmAnswersLater(self):
+        """
+        A realm whose avatar comes in a L{Deferred} is waited for.
+        """
+        realm = self.factory.portal.realm
+        pending = []
+
+        class LateRealm:
+            def requestAvatar(self, avatarId, mind, *interfaces):
+                pending.append((realm.requestAvatar(avatarId, mind, *interfaces), Deferred()))
+                return pending[-1][1]
+
+        self.factory.portal.realm = LateRealm()
+        client = MySQLTestClient(b"native", b"pw2")
+        c, server, pump = connectedServerAndClient(
+            self.factory, client, peerAddress=LOCALHOST, clock=self.clock
+        )
+        pump.flush()
+        self.assertNoResult(client.loggedIn)
+        avatar, d = pending[0]
+        d.callback(avatar)
+        pump.flush()
+        self.assertLoggedIn(self.successResultOf(client.loggedIn))
+        self.assertEqual(RecordingSession.instances[-1].avatar.user, "native")
+
+    def test_portalWithItsOwnLogin(self):
+        """
+        A portal subclass with a C{login} of its own is asked through it.
+        """
+        from twisted.cred.portal import Portal
+
+        calls = []
+
+        class CountingPortal(Portal):
+            def login(self, credentials, mind, *interfaces):
+                calls.append(credentials)
+                return Portal.login(self, credentials, mind, *interfaces)
+
+        old = self.factory.portal
+        self.factory.portal = CountingPortal(old.realm)
+        self.factory.portal.checkers = old.checkers
+        self.assertLoggedIn(self.login(b"native", b"pw2")[2])
+        self.assertRefused(self.login(b"native", b"nope")[2], 1045)
+        self.assertEqual(len(calls), 2)
+
+
 class LoginLogTests(ServerMixin, SynchronousTestCase):
     """
     What the factory logs about logins.

@@ -13,11 +13,13 @@ another packet from that connection.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+import functools
+from typing import Any, Optional
 
 from zope.interface import implementer
 
 from twisted.cred.error import LoginFailed, UnauthorizedLogin
+from twisted.cred.portal import Portal
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.error import ConnectionDone
@@ -37,6 +39,7 @@ from twisted_mysqlauth.auth.base import (
     TryLogin,
 )
 from twisted_mysqlauth.interfaces import IAuthChannel, IMySQLAvatar
+from twisted_mysqlauth.peercred import peerCredentialsOf
 from twisted_mysqlauth.session import IMySQLConnection
 from twisted_mysqlauth.wire import constants as C
 from twisted_mysqlauth.wire.codec import PacketDecoder, PacketTooLarge, encodePacket
@@ -46,8 +49,8 @@ from twisted_mysqlauth.wire.packets import (
     Column,
     ERRPacket,
     HandshakeResponse41,
-    HandshakeV10,
     OKPacket,
+    greetingPayload,
     isSSLRequest,
     resultSet,
 )
@@ -67,16 +70,31 @@ def clientAddressFor(peer: Any) -> ClientAddress:
     @return: the L{ClientAddress}.
     """
     if isinstance(peer, UNIXAddress):
-        return ClientAddress(hostName="localhost", ip=None, isUNIXSocket=True)
+        return _UNIX_CLIENT
     if isinstance(peer, (IPv4Address, IPv6Address)):
-        ip = peer.host
-        if ip.startswith("::ffff:") and "." in ip:
-            ip = ip[len("::ffff:") :]
-        if ip.startswith("127.") or ip == "::1":
-            return ClientAddress(hostName="localhost", ip=ip)
-        return ClientAddress(hostName=None, ip=ip)
-    return ClientAddress(hostName=None, ip=None)
+        return _ipClientAddress(peer.host)
+    return _UNKNOWN_CLIENT
 
+
+_UNIX_CLIENT = ClientAddress(hostName="localhost", ip=None, isUNIXSocket=True)
+_UNKNOWN_CLIENT = ClientAddress(hostName=None, ip=None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ipClientAddress(ip: str) -> ClientAddress:
+    """
+    The L{ClientAddress} of an IP address text (made once per address: it
+    is immutable).
+    """
+    if ip.startswith("::ffff:") and "." in ip:
+        ip = ip[len("::ffff:") :]
+    if ip.startswith("127.") or ip == "::1":
+        return ClientAddress(hostName="localhost", ip=ip)
+    return ClientAddress(hostName=None, ip=ip)
+
+
+#: The OK that ends a login.
+_LOGIN_OK = OKPacket().toWire()
 
 #: First bytes a client would take for something else than plugin data:
 #: OK, the AuthMoreData prefix itself, an AuthSwitchRequest, ERR.
@@ -153,12 +171,20 @@ class MySQLServerProtocol(Protocol):
                 pass
         self._decoder = PacketDecoder(PRE_AUTH_MAX_PACKET)
         self._seq = 0
-        self._queue: List[Any] = []
         self._busy = False
         self._sslHeader: Optional[bytes] = None
         self._logout = None
-        client = clientAddressFor(self.transport.getPeer())
+        peer = self.transport.getPeer()
+        client = clientAddressFor(peer)
         isTLS = ISSLTransport.providedBy(self.transport)
+        if config.peerCredentialsFor is peerCredentialsOf and isinstance(
+            peer, (IPv4Address, IPv6Address)
+        ):
+            # What peerCredentialsOf answers for TCP, without asking the
+            # socket its family.
+            peerCredentials = None
+        else:
+            peerCredentials = config.peerCredentialsFor(self.transport)
         self.attempt = LoginAttempt(
             connectionId=self.connectionId,
             client=client,
@@ -166,7 +192,7 @@ class MySQLServerProtocol(Protocol):
             secure=isTLS or client.isUNIXSocket,
             tls=isTLS,
             server=config,
-            peerCredentials=config.peerCredentialsFor(self.transport),
+            peerCredentials=peerCredentials,
         )
         self.attempt.channel = self
         self._timeoutCall = config.reactor.callLater(config.connectTimeout, self._loginTimedOut)
@@ -189,15 +215,17 @@ class MySQLServerProtocol(Protocol):
         self._exchange = method.newExchange(self.attempt)
         self._method = method
         self._handshakeData = self._exchange.initialData()
-        greeting = HandshakeV10(
-            serverVersion=config.serverVersion.encode("utf-8"),
-            connectionId=self.connectionId,
-            authPluginData=self._handshakeData,
-            capabilities=self._capabilities,
-            authPluginName=method.clientPluginName.encode("ascii"),
-        )
         self._state = "greeted"
-        self._send(greeting.toWire())
+        # (A HandshakeV10's bytes, made from parts made once per server.)
+        self._send(
+            greetingPayload(
+                config.serverVersion.encode("utf-8"),
+                self.connectionId,
+                self._handshakeData,
+                self._capabilities,
+                method.clientPluginName.encode("ascii"),
+            )
+        )
 
     def connectionLost(self, reason=None) -> None:
         previous, self._state = self._state, "closed"
@@ -277,20 +305,21 @@ class MySQLServerProtocol(Protocol):
     def _pump(self) -> None:
         while not self._busy and self._state != "closed":
             try:
-                packet = self._decoder.nextPacket()
+                frame = self._decoder.nextFrame()
             except PacketTooLarge:
                 self._protocolError(errors.NetPacketTooLarge())
                 return
-            if packet is None:
+            if frame is None:
                 return
+            sequenceId, lastSequenceId, payload = frame
             if self._state == "command":
                 # Every command starts a new sequence at 0.
                 self._seq = 0
-            if packet.sequenceId != self._seq:
+            if sequenceId != self._seq:
                 self._protocolError(errors.NetPacketsOutOfOrder())
                 return
-            self._seq = (packet.lastSequenceId + 1) & 0xFF
-            self._packetReceived(packet.payload)
+            self._seq = (lastSequenceId + 1) & 0xFF
+            self._packetReceived(payload)
 
     def _protocolError(self, error: errors.MySQLError) -> None:
         if self._state == "command":
@@ -487,10 +516,26 @@ class MySQLServerProtocol(Protocol):
     # -- steps -----------------------------------------------------------------
 
     def _runStep(self, produce) -> None:
+        # What maybeDeferred(produce).addCallbacks(self._stepReady,
+        # self._stepFailed).addErrback(self._unexpected) does, without the
+        # Deferreds when the step is ready at once (the built-in methods'
+        # steps always are).
         self._busy = True
-        d = defer.maybeDeferred(produce)
-        d.addCallbacks(self._stepReady, self._stepFailed)
-        d.addErrback(self._unexpected)
+        try:
+            step = produce()
+        except BaseException:
+            step = Failure()
+        if isinstance(step, defer.Deferred):
+            step.addCallbacks(self._stepReady, self._stepFailed)
+            step.addErrback(self._unexpected)
+            return
+        try:
+            if isinstance(step, Failure):
+                self._stepFailed(step)
+            else:
+                self._stepReady(step)
+        except BaseException:
+            self._unexpected(Failure())
 
     def _stepReady(self, step) -> None:
         if self._state == "closed":
@@ -505,8 +550,14 @@ class MySQLServerProtocol(Protocol):
         elif isinstance(step, TryLogin):
             self._state = "checking"
             self.attempt.credentials = step.credentials
-            portal = self.factory.portal
-            login = self._login = portal.login(step.credentials, self.attempt, IMySQLAvatar)
+            login = self._checkCredentials(step.credentials)
+            if isinstance(login, Failure):
+                self._loginFailed(login)
+                return
+            if not isinstance(login, defer.Deferred):
+                self._loggedIn(login)
+                return
+            self._login = login
 
             def done(result):
                 self._login = None
@@ -519,6 +570,43 @@ class MySQLServerProtocol(Protocol):
             self._stepFailed(step)
         else:
             raise TypeError(f"unknown step {step!r}")
+
+    def _checkCredentials(self, credentials: Any) -> Any:
+        """
+        C{portal.login(credentials, self.attempt, IMySQLAvatar)}, with its
+        result at once when the checker and the realm answer at once.
+
+        A L{Portal} (whose C{login} is L{Portal.login}) is followed step
+        by step, as its C{login} does: the first checker registered for an
+        interface the credentials provide, then the realm; only a checker or
+        realm that returns a L{Deferred} makes the result one.
+
+        @return: the realm's C{(interface, avatar, logout)}; a L{Failure};
+            or a L{Deferred} firing with one of them.
+        """
+        portal = self.factory.portal
+        if getattr(portal.login, "__func__", None) is not Portal.login:
+            # A portal with a login of its own.
+            return portal.login(credentials, self.attempt, IMySQLAvatar)
+        for interface in portal.checkers:
+            if interface.providedBy(credentials):
+                checker = portal.checkers[interface]
+                break
+        else:
+            # No checker: the portal's own UnhandledCredentials failure.
+            return portal.login(credentials, self.attempt, IMySQLAvatar)
+        try:
+            avatarId = checker.requestAvatarId(credentials)
+        except BaseException:
+            return Failure()
+        if isinstance(avatarId, defer.Deferred):
+            return avatarId.addCallback(portal.realm.requestAvatar, self.attempt, IMySQLAvatar)
+        if isinstance(avatarId, Failure):
+            return avatarId
+        try:
+            return portal.realm.requestAvatar(avatarId, self.attempt, IMySQLAvatar)
+        except BaseException:
+            return Failure()
 
     def _stepFailed(self, reason: Failure) -> None:
         if self._state == "closed":
@@ -590,14 +678,18 @@ class MySQLServerProtocol(Protocol):
         extra = self._exchange.loginSucceeded()
         if extra is None and self._answerPendingScramble:
             extra = bytes([C.SHA2_FAST_AUTH_SUCCESS])
-        if extra is not None:
-            self._send(AuthMoreData(extra).toWire())
         self._cancelTimeout()
         self.avatar = avatar
         self.database = self.attempt.database
         self._state = "command"
         self._decoder.maxPacketSize = config.maxAllowedPacket
-        self._send(OKPacket().toWire())
+        if extra is None:
+            self._send(_LOGIN_OK)
+        else:
+            # The AuthMoreData (0x01 + extra) and the OK in one write.
+            first, seq = encodePacket(self._seq, b"\x01" + extra)
+            second, self._seq = encodePacket(seq, _LOGIN_OK)
+            self.transport.write(first + second)
         self.factory.loginSucceeded(self, avatar)
         self.session = self.factory.sessionFactory(avatar, self)
         self._resume()

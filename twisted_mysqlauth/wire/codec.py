@@ -76,6 +76,19 @@ class PacketDecoder:
         @raise PacketTooLarge: a packet is larger than L{maxPacketSize}; the
             decoder must not be used afterwards.
         """
+        frame = self.nextFrame()
+        if frame is None:
+            return None
+        return Packet(*frame)
+
+    def nextFrame(self) -> Optional[Tuple[int, int, bytes]]:
+        """
+        L{nextPacket} without the L{Packet}: the same packet as a tuple.
+
+        @return: C{(sequenceId, lastSequenceId, payload)}, or L{None} when
+            more bytes are needed.
+        @raise PacketTooLarge: see L{nextPacket}.
+        """
         buffer = self._buffer
         while len(buffer) >= 4:
             length = buffer[0] | buffer[1] << 8 | buffer[2] << 16
@@ -84,6 +97,11 @@ class PacketDecoder:
             if len(buffer) - 4 < length:
                 return None
             seq = buffer[3]
+            if length == len(buffer) - 4 and not self._chunks and length != MAX_PAYLOAD:
+                # The usual case: the buffer holds exactly one whole packet.
+                payload = bytes(buffer[4:])
+                buffer.clear()
+                return seq, seq, payload
             chunk = bytes(buffer[4 : 4 + length])
             del buffer[: 4 + length]
             if self._firstSeq < 0:
@@ -96,10 +114,10 @@ class PacketDecoder:
                 self._chunks.append(chunk)
                 chunk = b"".join(self._chunks)
                 self._chunks = []
-            packet = Packet(self._firstSeq, seq, chunk)
+            first = self._firstSeq
             self._firstSeq = -1
             self._pendingLength = 0
-            return packet
+            return first, seq, chunk
         return None
 
     def feed(self, data: bytes) -> List[Packet]:
