@@ -492,3 +492,14 @@ class WrongStringLength(MySQLError):
         "String '{string:.70}' is too long for {what} "
         "(should be no longer than {limit})"
     )
+
+
+class InvalidAuthString(PasswordFormat):
+    """
+    ER_PASSWORD_FORMAT (1827) for an C{IDENTIFIED WITH m AS 'string'} whose
+    string breaks the method's own syntax. MySQL sends 1827 whenever a
+    plugin's C{validate_authentication_string} refuses a string; the
+    message here says what is wrong instead of MySQL's text about hashes.
+    """
+
+    template = "Invalid authentication string for {plugin}: {reason}"

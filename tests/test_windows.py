@@ -1,0 +1,1144 @@
+# -*- test-case-name: tests.test_windows -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+Tests for C{authentication_windows} (L{twisted_mysqlauth.auth.windows})
+and its client side (L{twisted_mysqlauth.auth.windowsclient}), on
+L{twisted.test.iosim}: real NTLM through pyspnego on both sides (the
+acceptor's credentials from an NTLM user file in a temporary folder), and
+scripted security contexts where the framing, the round limit and the
+failures need exact control. The acceptor's steps run synchronously here
+(C{runInThread} is C{maybeDeferred}); L{tests.test_windows_integration}
+runs them in the method's threads over real sockets.
+"""
+
+from __future__ import annotations
+
+import grp
+import logging
+import os
+import pwd
+from types import SimpleNamespace
+from typing import Any, List, Optional
+
+from twisted.internet import defer
+from twisted.logger import Logger, formatEvent
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.test_proxy import IDENTITY, LOCALHOST, SOCKET, ProxyServerMixin, denied
+from twisted_mysqlauth.accounts.model import AccountName, PutAccount
+from twisted_mysqlauth.auth.mapping import Mapping
+from twisted_mysqlauth.auth.native import theNativePasswordMethod
+from twisted_mysqlauth.auth.nologin import theNoLoginMethod
+from twisted_mysqlauth.auth.registry import MethodRegistry, variablesOf
+from twisted_mysqlauth.auth.windows import (
+    NO_PRINCIPAL_NAME,
+    FileGroupResolver,
+    GroupFileError,
+    NameMatcher,
+    OSGroupResolver,
+    WeakNTLMResponse,
+    WindowsAuthMethod,
+    isWholeDERToken,
+    parseGroupFile,
+    refuseWeakNTLM,
+)
+from twisted_mysqlauth.auth.windowsclient import (
+    CONNECTOR_NET,
+    LIBMYSQLCLIENT,
+    WindowsAuthInitiator,
+    WindowsClientError,
+    WindowsClientHandler,
+    frameFirstToken,
+    targetFromServerData,
+)
+from twisted_mysqlauth.testing import ServerError
+
+#: The client plugin, as the test client's handler map names it.
+CLIENT = "authentication_windows_client"
+
+#: The NTLM user file of the tests (pyspnego's Heimdal format,
+#: DOMAIN:USER:PASSWORD).
+NTLM_USERS = {
+    "MyDomain\\domain_user": "Domain-pw1",
+    "local_user": "Local-pw2",
+    "MyDomain\\dev1": "Dev-pw3",
+    "admin1": "Admin-pw4",
+    "win_user": "Win-pw5",
+    "Rafal": "Rafal-pw6",
+}
+
+
+def writeNTLMUserFile(path: str, users: Any = None) -> str:
+    """
+    Write an NTLM user file (mode 0600).
+
+    @return: C{path}.
+    """
+    lines = []
+    for name, password in (users or NTLM_USERS).items():
+        domain, _, user = name.rpartition("\\")
+        lines.append(f"{domain}:{user}:{password}\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(lines)
+    os.chmod(path, 0o600)
+    return path
+
+
+def synchronous(function, *args):
+    """
+    A C{runInThread} that runs at once: steps are deterministic on iosim.
+    """
+    return defer.maybeDeferred(function, *args)
+
+
+class LongNegotiateContext:
+    """
+    A pyspnego NTLM initiator whose NEGOTIATE message names the client's
+    domain and workstation (the OEM fields NTLM allows, as SSPI fills
+    them in some configurations), long enough that the first token is over
+    254 bytes, so libmysqlclient's framing splits it.
+
+    pyspnego offers no option for those fields: the message is rebuilt with
+    pyspnego's own NTLM message class and put where the context keeps the
+    NEGOTIATE it sent, so that the MIC of the AUTHENTICATE message covers
+    the bytes the server received (test code only).
+    """
+
+    def __init__(self, username: str, password: str, domain: str, workstation: str) -> None:
+        import spnego
+
+        self._context = spnego.client(username, password, protocol="ntlm")
+        self._domain = domain
+        self._workstation = workstation
+
+    @property
+    def complete(self) -> bool:
+        return self._context.complete
+
+    def step(self, token: Optional[bytes] = None) -> Optional[bytes]:
+        output = self._context.step(token)
+        if token is None:
+            from spnego._ntlm_raw.messages import Negotiate, Version
+
+            sent = Negotiate.unpack(output)
+            negotiate = Negotiate(
+                sent.flags,
+                domain_name=self._domain,
+                workstation=self._workstation,
+                version=Version.get_current(),
+            )
+            self._context._temp_negotiate = negotiate
+            output = negotiate.pack()
+        return output
+
+
+def longNegotiateFactory(username: str, password: str, length: int = 150):
+    """
+    A client context factory of L{LongNegotiateContext}s.
+    """
+
+    def factory(target: Optional[str]) -> LongNegotiateContext:
+        return LongNegotiateContext(
+            username, password, "MYDOMAIN.CORP." + "D" * length, "WS-" + "W" * length
+        )
+
+    return factory
+
+
+class ScriptedAcceptor:
+    """
+    A stand-in acceptor: records the client's tokens, answers C{S1},
+    C{S2}, ... and completes at the step C{completeAt} (never, if
+    L{None}) with C{principal}, giving C{final} as its last token.
+    """
+
+    instances: List["ScriptedAcceptor"] = []
+
+    def __init__(self, completeAt: Optional[int], principal: str = "win_user", final=None):
+        self.completeAt = completeAt
+        self.client_principal: Optional[str] = None
+        self.negotiated_protocol = "scripted"
+        self.principal = principal
+        self.final = final
+        self.tokens: List[bytes] = []
+        self.complete = False
+
+    def step(self, token: bytes) -> Optional[bytes]:
+        self.tokens.append(token)
+        if self.completeAt is not None and len(self.tokens) >= self.completeAt:
+            self.complete = True
+            self.client_principal = self.principal
+            return self.final
+        return b"S%d" % len(self.tokens)
+
+
+class ClientScript:
+    """
+    A stand-in initiator: sends C{T1}, C{T2}, ...; the step number
+    C{completeAfter} (never, if L{None}) completes it without a token.
+    """
+
+    def __init__(self, completeAfter: Optional[int]) -> None:
+        self.completeAfter = completeAfter
+        self.steps = 0
+        self.complete = False
+
+    def step(self, token: Optional[bytes] = None) -> Optional[bytes]:
+        self.steps += 1
+        if self.completeAfter is not None and self.steps >= self.completeAfter:
+            self.complete = True
+            return None
+        return b"T%d" % self.steps
+
+
+class RawTokens:
+    """
+    A test-client handler that sends given first packets and answers each
+    server packet with C{C<n>}, without limit.
+    """
+
+    def __init__(self, first: List[bytes], answers: Optional[List[bytes]] = None) -> None:
+        self.first = first
+        self.answers = answers
+        self.received: List[bytes] = []
+
+    def __call__(self, client: Any) -> "RawTokens":
+        return self
+
+    def start(self, data: bytes) -> List[bytes]:
+        self.switchData = data
+        return list(self.first)
+
+    def moreData(self, payload: bytes) -> List[bytes]:
+        self.received.append(payload)
+        if self.answers is not None:
+            return [self.answers.pop(0)] if self.answers else []
+        return [b"C%d" % len(self.received)]
+
+
+class WindowsServerMixin(ProxyServerMixin):
+    """
+    A server with C{authentication_windows} (an NTLM user file in a
+    temporary folder, steps run synchronously, the log captured) beside
+    the native and no-login methods.
+    """
+
+    #: Keyword arguments of the L{WindowsAuthMethod}.
+    methodOptions: dict = {}
+
+    def setUp(self) -> None:
+        # pyspnego reads NTLM_USER_FILE from os.environ: give each test its
+        # own copy, so initialize() changes nothing outside the test.
+        self.patch(os, "environ", dict(os.environ))
+        os.environ.pop("LM_COMPAT_LEVEL", None)
+        directory = self.mktemp()
+        os.makedirs(directory)
+        self.userFile = writeNTLMUserFile(os.path.join(directory, "ntlm_users"))
+        self.groupFile = os.path.join(directory, "groups")
+        with open(self.groupFile, "w", encoding="utf-8") as f:
+            f.write(
+                "# principal: groups\n"
+                "MyDomain\\dev1: MyDomain\\Developers\n"
+                "admin1: BUILTIN\\Administrators, Users\n"
+                "win_user: win_group\n"
+            )
+        self.events: List[dict] = []
+        options = dict(
+            ntlmUserFile=self.userFile,
+            groupSource="file",
+            groupFile=self.groupFile,
+            runInThread=synchronous,
+            logger=Logger(observer=self.events.append),
+        )
+        options.update(self.methodOptions)
+        self.method = WindowsAuthMethod(**options)
+        self.method.initialize(None)
+        super().setUp()
+
+    def makeFactory(self, **options: Any):
+        options.setdefault(
+            "methods", MethodRegistry([theNativePasswordMethod, theNoLoginMethod, self.method])
+        )
+        options.setdefault("defaultPlugin", "mysql_native_password")
+        return super().makeFactory(**options)
+
+    def handler(self, user: str, password: Optional[str] = None, **kw: Any) -> WindowsClientHandler:
+        """
+        A client handler for the Windows user C{user} (its password from
+        L{NTLM_USERS} unless given).
+        """
+        if password is None:
+            password = NTLM_USERS[user]
+        return WindowsClientHandler(user, password, **kw)
+
+    def windowsLogin(self, mysqlUser: str, handler: Any, peer: Any = LOCALHOST):
+        """
+        Log in as C{mysqlUser} with C{handler} as the client plugin.
+
+        @return: C{(client, server, result)}.
+        """
+        return self.login(mysqlUser.encode("utf-8"), peer=peer, authHandlers={CLIENT: handler})
+
+    def windowsIdentity(self, mysqlUser: str, handler: Any, peer: Any = LOCALHOST):
+        """
+        Log in and read the identity.
+        """
+        return self.identity(mysqlUser.encode("utf-8"), peer=peer, authHandlers={CLIENT: handler})
+
+    def logText(self) -> str:
+        return "\n".join(formatEvent(e) for e in self.events)
+
+
+class NTLMLoginTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    Logins with real NTLM tokens (pyspnego on both sides).
+    """
+
+    setupStatements = (
+        "CREATE USER 'sql_admin'@'%' IDENTIFIED WITH authentication_windows "
+        "AS 'Rafal, Tasha, Administrators, \"Power Users\"'",
+        "CREATE USER 'dom'@'%' IDENTIFIED WITH authentication_windows AS 'MyDomain\\\\domain_user'",
+    )
+
+    def test_switchNamesThePrincipal(self) -> None:
+        """
+        The server switches the client to C{authentication_windows_client};
+        with C{use_principal_name} on and a principal name, the switch data
+        is that name (no NUL), which the client takes as its target.
+        """
+        self.method.variables["authentication_windows_principal_name"] = "mysql@EXAMPLE.COM"
+        handler = RawTokens([b"x"])
+        client, server, result = self.windowsLogin("sql_admin", handler)
+        self.assertEqual(client.trace.switchedTo, [CLIENT])
+        self.assertEqual(handler.switchData, b"mysql@EXAMPLE.COM")
+        self.assertEqual(targetFromServerData(handler.switchData), "mysql@EXAMPLE.COM")
+
+    def test_switchWithoutPrincipal(self) -> None:
+        """
+        With C{use_principal_name} off (or no name known) the switch data is
+        one 0 byte: no target.
+        """
+        self.method.variables["authentication_windows_principal_name"] = "mysql@EXAMPLE.COM"
+        self.method.variables["authentication_windows_use_principal_name"] = False
+        handler = RawTokens([b"x"])
+        self.windowsLogin("sql_admin", handler)
+        self.assertEqual(handler.switchData, NO_PRINCIPAL_NAME)
+        self.assertIsNone(targetFromServerData(handler.switchData))
+
+    def test_rightPassword(self) -> None:
+        """
+        The right password logs in: the account's own user (a bare name
+        maps to it), C{@@external_user} the principal, after two rounds:
+        the server's challenge, then its final SPNEGO token before the OK.
+        """
+        handler = self.handler("Rafal")
+        user, current, proxy, external = self.windowsIdentity("sql_admin", handler)
+        self.assertEqual((user, current, proxy, external), ("sql_admin@localhost", "sql_admin@%", None, "Rafal"))
+        self.assertTrue(handler.initiator.complete)
+        self.assertEqual(handler.initiator.rounds, 2)
+
+    def test_finalTokenBeforeOK(self) -> None:
+        """
+        The server's last token comes as AuthMoreData before the OK, and
+        completes the client's context (which answers nothing).
+        """
+        handler = self.handler("Rafal")
+        client, server, result = self.windowsLogin("sql_admin", handler)
+        self.assertTrue(hasattr(result, "greeting"), result)
+        credentials = server._exchange.credentials
+        self.assertIsNotNone(credentials.finalToken)
+        self.assertEqual(credentials.rounds, 2)
+        self.assertEqual(handler.initiator.rounds, 2)
+        self.assertTrue(handler.initiator.complete)
+
+    def test_domainUser(self) -> None:
+        """
+        C{MyDomain\\domain_user} logs in to the account that names it.
+        """
+        result = self.windowsIdentity("dom", self.handler("MyDomain\\domain_user"))
+        self.assertEqual(result, ("dom@localhost", "dom@%", None, "MyDomain\\domain_user"))
+
+    def test_caseInsensitive(self) -> None:
+        """
+        Windows names are case-insensitive: C{RAFAL} is C{Rafal}, and
+        C{mydomain\\DOMAIN_USER} matches C{MyDomain\\domain_user}.
+        """
+        result = self.windowsIdentity("sql_admin", self.handler("RAFAL", NTLM_USERS["Rafal"]))
+        self.assertEqual(result[1:], ("sql_admin@%", None, "RAFAL"))
+        result = self.windowsIdentity(
+            "dom", self.handler("mydomain\\DOMAIN_USER", NTLM_USERS["MyDomain\\domain_user"])
+        )
+        self.assertEqual(result[1:], ("dom@%", None, "mydomain\\DOMAIN_USER"))
+
+    def test_wrongPassword(self) -> None:
+        """
+        A wrong password is refused: 1045, (using password: NO), logged as
+        a warning without the token.
+        """
+        handler = self.handler("Rafal", "wrong")
+        client, server, result = self.windowsLogin("sql_admin", handler)
+        self.assertRefused(result, 1045, denied("sql_admin", using="NO"))
+        self.assertIn("authentication of 'sql_admin'@'localhost' failed in round 2", self.logText())
+
+    def test_unknownWindowsUser(self) -> None:
+        """
+        A Windows user the NTLM file does not know is refused.
+        """
+        client, server, result = self.windowsLogin("sql_admin", self.handler("Tasha", "pw"))
+        self.assertRefused(result, 1045)
+
+    def test_notMapped(self) -> None:
+        """
+        A user that authenticates but that the string does not name (nor any
+        of its groups) is refused: no match is a refusal.
+        """
+        client, server, result = self.windowsLogin("sql_admin", self.handler("local_user"))
+        self.assertRefused(result, 1045)
+        self.assertIn("matches no user or group of 'sql_admin'@'%'", self.logText())
+
+    def test_domainNeeded(self) -> None:
+        """
+        A bare name does not match a user of another domain: C{Rafal} in
+        the string is not C{OtherDom\\Rafal}.
+        """
+        self.sql("ALTER USER dom IDENTIFIED WITH authentication_windows AS 'domain_user'")
+        client, server, result = self.windowsLogin("dom", self.handler("MyDomain\\domain_user"))
+        self.assertRefused(result, 1045)
+
+    def test_weakNTLMRefused(self) -> None:
+        """
+        An NTLMv1 response (a client with C{LM_COMPAT_LEVEL} 2) is refused,
+        though pyspnego's acceptor would take it.
+        """
+        os.environ["LM_COMPAT_LEVEL"] = "2"
+        client, server, result = self.windowsLogin("sql_admin", self.handler("Rafal"))
+        self.assertRefused(result, 1045)
+        self.assertIn("NTLMv2 only", self.logText())
+
+    def test_overUNIXSocket(self) -> None:
+        """
+        The UNIX socket is no different.
+        """
+        result = self.windowsIdentity("sql_admin", self.handler("Rafal"), peer=SOCKET)
+        self.assertEqual(result[1:], ("sql_admin@%", None, "Rafal"))
+
+
+class MappingTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    User and group mappings, precedence, and the manual's proxy example.
+    """
+
+    setupStatements = (
+        "CREATE USER 'local_wlad'@'localhost' IDENTIFIED WITH mysql_no_login",
+        "CREATE USER 'local_dev'@'localhost' IDENTIFIED WITH mysql_no_login",
+        "CREATE USER 'local_admin'@'localhost' IDENTIFIED WITH mysql_no_login",
+        "CREATE USER win_proxy IDENTIFIED WITH  authentication_windows\n"
+        "  AS 'local_user = local_wlad,\n"
+        "      MyDomain\\\\domain_user = local_wlad,\n"
+        "      MyDomain\\\\Developers = local_dev,\n"
+        "      BUILTIN\\\\Administrators = local_admin'",
+        "GRANT PROXY ON 'local_wlad'@'localhost' TO win_proxy",
+        "GRANT PROXY ON 'local_dev'@'localhost' TO win_proxy",
+        "GRANT PROXY ON 'local_admin'@'localhost' TO win_proxy",
+        "CREATE USER 'sql_user1'@'localhost' IDENTIFIED WITH mysql_no_login",
+        "CREATE USER 'sql_user2'@'localhost' IDENTIFIED WITH mysql_no_login",
+        "CREATE USER prec IDENTIFIED WITH authentication_windows "
+        "AS 'win_group = sql_user1, win_user = sql_user2'",
+        "GRANT PROXY ON 'sql_user1'@'localhost' TO prec",
+        "GRANT PROXY ON 'sql_user2'@'localhost' TO prec",
+    )
+
+    def test_manualProxyExample(self) -> None:
+        """
+        The manual's C{win_proxy}: C{local_user} and
+        C{MyDomain\\domain_user} are C{local_wlad}, a member of
+        C{MyDomain\\Developers} is C{local_dev}, a member of
+        C{BUILTIN\\Administrators} is C{local_admin}.
+        """
+        for windowsUser, proxied in (
+            ("local_user", "local_wlad"),
+            ("MyDomain\\domain_user", "local_wlad"),
+            ("MyDomain\\dev1", "local_dev"),
+            ("admin1", "local_admin"),
+        ):
+            result = self.windowsIdentity("win_proxy", self.handler(windowsUser))
+            self.assertEqual(
+                result,
+                ("win_proxy@localhost", f"{proxied}@localhost", "'win_proxy'@'%'", windowsUser),
+            )
+
+    def test_proxiedAccountsRefuseDirectLogin(self) -> None:
+        """
+        The C{mysql_no_login} accounts refuse direct logins.
+        """
+        client, server, result = self.login(b"local_wlad")
+        self.assertRefused(result, 1045)
+
+    def test_noProxyGrant(self) -> None:
+        """
+        Without the PROXY grant the mapping names, the login is refused.
+        """
+        self.sql("REVOKE PROXY ON 'local_dev'@'localhost' FROM win_proxy")
+        client, server, result = self.windowsLogin("win_proxy", self.handler("MyDomain\\dev1"))
+        self.assertRefused(result, 1045)
+
+    def test_userOverGroup(self) -> None:
+        """
+        C{win_user} is in C{win_group}, listed first; the user mapping wins.
+        """
+        result = self.windowsIdentity("prec", self.handler("win_user"))
+        self.assertEqual(result[1:3], ("sql_user2@localhost", "'prec'@'%'"))
+
+    def test_groupWhenNoUser(self) -> None:
+        """
+        With the user mapping gone, the group mapping applies.
+        """
+        self.sql("ALTER USER prec IDENTIFIED WITH authentication_windows AS 'win_group = sql_user1'")
+        result = self.windowsIdentity("prec", self.handler("win_user"))
+        self.assertEqual(result[1:3], ("sql_user1@localhost", "'prec'@'%'"))
+
+    def test_groupsLookedUpOnlyWithoutUserMatch(self) -> None:
+        """
+        The groups are not read when a user mapping matches.
+        """
+        asked: List[str] = []
+
+        class Recording:
+            def groupsOf(self, principal: str) -> List[str]:
+                asked.append(principal)
+                return ["win_group"]
+
+        self.method.groupResolver = Recording()
+        self.windowsIdentity("prec", self.handler("win_user"))
+        self.assertEqual(asked, [])
+        self.windowsLogin("win_proxy", self.handler("admin1"))
+        self.assertEqual(asked, ["admin1"])
+
+    def test_groupLookupFails(self) -> None:
+        """
+        A group source that fails refuses the login (fail closed).
+        """
+
+        class Broken:
+            def groupsOf(self, principal: str):
+                return defer.fail(OSError("directory unreachable"))
+
+        self.method.groupResolver = Broken()
+        client, server, result = self.windowsLogin("win_proxy", self.handler("admin1"))
+        self.assertRefused(result, 1045)
+        self.assertIn("directory unreachable", self.logText())
+
+    def test_defaultProxyUser(self) -> None:
+        """
+        The default proxy user C{''@''} with the same string serves Windows
+        users without an account of their own.
+        """
+        self.sql(
+            "CREATE USER ''@'' IDENTIFIED WITH authentication_windows AS 'local_user = local_wlad'",
+            "GRANT PROXY ON 'local_wlad'@'localhost' TO ''@''",
+        )
+        result = self.windowsIdentity("someone", self.handler("local_user"))
+        self.assertEqual(result, ("someone@localhost", "local_wlad@localhost", "''@''", "local_user"))
+
+    def test_malformedStoredString(self) -> None:
+        """
+        A malformed string that reached the store anyway refuses every
+        login, with an error in the log.
+        """
+        account = self.accounts.directory.get(AccountName("win_proxy", "%"))
+        self.successResultOf(
+            self.accounts.apply([PutAccount(account.__class__(account.name, account.plugin, b'"open'))])
+        )
+        client, server, result = self.windowsLogin("win_proxy", self.handler("local_user"))
+        self.assertRefused(result, 1045)
+        self.assertIn("malformed", self.logText())
+
+
+class FramingTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    The first-token split, the round limit and malformed packets, with
+    real long NTLM tokens and with scripted contexts.
+    """
+
+    setupStatements = (
+        "CREATE USER 'sql_admin'@'%' IDENTIFIED WITH authentication_windows AS 'Rafal, win_user'",
+    )
+
+    def scripted(self, completeAt: Optional[int], final=None) -> List[ScriptedAcceptor]:
+        made: List[ScriptedAcceptor] = []
+
+        def factory() -> ScriptedAcceptor:
+            acceptor = ScriptedAcceptor(completeAt, final=final)
+            made.append(acceptor)
+            return acceptor
+
+        self.method.contextFactory = factory
+        return made
+
+    def test_longFirstTokenSplit(self) -> None:
+        """
+        A real NTLM first token of more than 254 bytes goes as
+        libmysqlclient sends it, 255 bytes then the rest, and the server
+        joins the halves: the login succeeds.
+        """
+        handler = WindowsClientHandler(
+            "Rafal", contextFactory=longNegotiateFactory("Rafal", NTLM_USERS["Rafal"])
+        )
+        client, server, result = self.windowsLogin("sql_admin", handler)
+        self.assertTrue(hasattr(result, "greeting"), result)
+        first = handler.initiator.packets[:2]
+        self.assertEqual(first[0], 255)
+        total = first[0] - 1 + first[1]
+        self.assertGreater(total, 254)
+        self.assertEqual(len(server._exchange.credentials.firstToken), total)
+        self.assertEqual(server.avatar.externalUser, "Rafal")
+
+    def test_longFirstTokenConnectorNET(self) -> None:
+        """
+        Connector/NET's framing sends the same long token in one packet.
+        """
+        handler = WindowsClientHandler(
+            "Rafal",
+            framing=CONNECTOR_NET,
+            contextFactory=longNegotiateFactory("Rafal", NTLM_USERS["Rafal"]),
+        )
+        client, server, result = self.windowsLogin("sql_admin", handler)
+        self.assertTrue(hasattr(result, "greeting"), result)
+        self.assertGreater(handler.initiator.packets[0], 255)
+
+    def test_reassembly(self) -> None:
+        """
+        The acceptor gets the halves joined, without the block-count byte.
+        """
+        made = self.scripted(1)
+        token = bytes(range(256)) * 3
+        client, server, result = self.windowsLogin(
+            "sql_admin", RawTokens(frameFirstToken(token, LIBMYSQLCLIENT))
+        )
+        self.assertTrue(hasattr(result, "greeting"), result)
+        self.assertEqual(made[0].tokens, [token])
+
+    def test_wholeDERTokenOf255Bytes(self) -> None:
+        """
+        A 255-byte first packet that is a whole GSS-API token (Connector/NET
+        does not split) is taken as it is.
+        """
+        made = self.scripted(1)
+        token = b"\x60\x81\xfc" + b"\x05" * 252
+        self.assertEqual(len(token), 255)
+        client, server, result = self.windowsLogin("sql_admin", RawTokens([token]))
+        self.assertTrue(hasattr(result, "greeting"), result)
+        self.assertEqual(made[0].tokens, [token])
+
+    def test_badBlockCount(self) -> None:
+        """
+        A split whose block count does not fit the length is a handshake
+        error (1043).
+        """
+        self.scripted(1)
+        first, second = frameFirstToken(b"\x07" * 600, LIBMYSQLCLIENT)
+        first = first[:254] + b"\x01"
+        client, server, result = self.windowsLogin("sql_admin", RawTokens([first, second]))
+        self.assertRefused(result, 1043)
+
+    def test_emptyFirstToken(self) -> None:
+        """
+        An empty first packet is a handshake error.
+        """
+        self.scripted(1)
+        client, server, result = self.windowsLogin("sql_admin", RawTokens([b""]))
+        self.assertRefused(result, 1043)
+
+    def test_emptyLaterToken(self) -> None:
+        """
+        An empty packet in a later round is a handshake error.
+        """
+        self.scripted(None)
+        client, server, result = self.windowsLogin("sql_admin", RawTokens([b"t"], answers=[b""]))
+        self.assertRefused(result, 1043)
+
+    def test_manyRounds(self) -> None:
+        """
+        An exchange of 50 client tokens completes; the server's tokens
+        carry the 0x01 prefix; the final token comes before the OK.
+        """
+        made = self.scripted(50, final=b"DONE")
+        handler = RawTokens([b"C0"])
+        client, server, result = self.windowsLogin("sql_admin", handler)
+        self.assertTrue(hasattr(result, "greeting"), result)
+        self.assertEqual(len(made[0].tokens), 50)
+        self.assertEqual(handler.received[0], b"\x01S1")
+        self.assertEqual(len(handler.received), 50)
+        self.assertEqual(handler.received[-1], b"\x01DONE")
+
+    def test_tooManyRounds(self) -> None:
+        """
+        A 51st client token is refused (1045).
+        """
+        made = self.scripted(None)
+        client, server, result = self.windowsLogin("sql_admin", RawTokens([b"C0"]))
+        self.assertRefused(result, 1045)
+        self.assertEqual(len(made[0].tokens), 50)
+        self.assertIn("after 50 rounds", self.logText())
+
+    def test_stalledContext(self) -> None:
+        """
+        An acceptor that neither completes nor answers refuses.
+        """
+
+        class Mute(ScriptedAcceptor):
+            def step(self, token: bytes) -> None:
+                return None
+
+        self.method.contextFactory = lambda: Mute(None)
+        client, server, result = self.windowsLogin("sql_admin", RawTokens([b"t"]))
+        self.assertRefused(result, 1045)
+
+    def test_garbageToken(self) -> None:
+        """
+        A token pyspnego cannot read is refused, 1045.
+        """
+        client, server, result = self.windowsLogin("sql_admin", RawTokens([b"\x60\x03garbage"]))
+        self.assertRefused(result, 1045)
+
+    def test_clientLeavesDuringExchange(self) -> None:
+        """
+        A client that leaves while the server waits for its next token ends
+        the login without a reply.
+        """
+        self.scripted(None)
+
+        class Leaves(RawTokens):
+            def moreData(self, payload: bytes) -> List[bytes]:
+                self.client.transport.loseConnection()
+                return []
+
+            def __call__(self, client: Any) -> "Leaves":
+                self.client = client
+                return self
+
+        client, server, result = self.windowsLogin("sql_admin", Leaves([b"t"]))
+        self.assertIsNone(server.avatar)
+        self.assertNotIsInstance(getattr(result, "value", None), ServerError)
+
+
+class LogTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    C{authentication_windows_log_level} and what is never logged.
+    """
+
+    setupStatements = (
+        "CREATE USER 'sql_admin'@'%' IDENTIFIED WITH authentication_windows AS 'Rafal'",
+    )
+
+    def loginTwice(self) -> List[bytes]:
+        """
+        One good and one wrong login.
+
+        @return: every token either side sent, for searching the log.
+        """
+        tokens: List[bytes] = []
+
+        class Recording(WindowsClientHandler):
+            def start(self, data: bytes) -> List[bytes]:
+                packets = super().start(data)
+                tokens.extend(packets)
+                return packets
+
+            def moreData(self, payload: bytes) -> List[bytes]:
+                tokens.append(payload[1:])
+                packets = super().moreData(payload)
+                tokens.extend(packets)
+                return packets
+
+        self.windowsLogin("sql_admin", Recording("Rafal", NTLM_USERS["Rafal"]))
+        self.windowsLogin("sql_admin", Recording("Rafal", "not-the-password"))
+        return tokens
+
+    def levelLog(self, level: int) -> str:
+        self.method.log.level = level
+        del self.events[:]
+        self.loginTwice()
+        return self.logText()
+
+    def test_levels(self) -> None:
+        """
+        0 logs nothing; 2 the refusal; 3 also the success; 4 also each
+        round's sizes.
+        """
+        self.assertEqual(self.levelLog(0), "")
+        warnings = self.levelLog(2)
+        self.assertIn("failed in round 2", warnings)
+        self.assertNotIn("authenticated by", warnings)
+        notes = self.levelLog(3)
+        self.assertIn("Rafal ('sql_admin'@'localhost') authenticated by ntlm in 2 rounds", notes)
+        self.assertNotIn("bytes in", notes)
+        debug = self.levelLog(4)
+        self.assertIn("round 1 for 'sql_admin'@'localhost':", debug)
+
+    def test_noSecrets(self) -> None:
+        """
+        At the highest level no token (raw, hex or base64) and no password
+        is logged, by this method or through pyspnego's own logging.
+        """
+        import base64
+
+        records: List[logging.LogRecord] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(record)
+
+        keep = Keep(logging.DEBUG)
+        spnegoLoggers = [logging.getLogger(n) for n in ("spnego._negotiate", "spnego._ntlm")]
+        for logger in spnegoLoggers:
+            self.addCleanup(logger.setLevel, logger.level)
+            self.addCleanup(logger.removeHandler, keep)
+            logger.setLevel(logging.DEBUG)
+            logger.addHandler(keep)
+        self.method.log.level = 4
+        tokens = self.loginTwice()
+        text = self.logText() + "\n".join(r.getMessage() for r in records)
+        self.assertIn("round 2", text)
+        self.assertTrue(tokens)
+        for token in tokens:
+            for form in (base64.b64encode(token).decode(), token.hex()):
+                self.assertNotIn(form[:24], text)
+        for password in ("not-the-password", NTLM_USERS["Rafal"]):
+            self.assertNotIn(password, text)
+
+
+class ConfigurationTests(SynchronousTestCase):
+    """
+    The system variables, read by C{initialize}.
+    """
+
+    def setUp(self) -> None:
+        self.patch(os, "environ", dict(os.environ))
+        os.environ.pop("NTLM_USER_FILE", None)
+        directory = self.mktemp()
+        os.makedirs(directory)
+        self.userFile = writeNTLMUserFile(os.path.join(directory, "users"))
+        self.groupFile = os.path.join(directory, "groups")
+        with open(self.groupFile, "w") as f:
+            f.write("a: b\n")
+        self.method = WindowsAuthMethod(runInThread=synchronous)
+
+    def settings(self, **variables: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            pluginVariables={f"authentication_windows_{k}": v for k, v in variables.items()}
+        )
+
+    def test_declared(self) -> None:
+        """
+        The manual's two variables, with MySQL's defaults, and ours.
+        """
+        declared = variablesOf([self.method])
+        self.assertEqual(declared["authentication_windows_log_level"][1].default, "2")
+        self.assertEqual(declared["authentication_windows_use_principal_name"][1].default, "ON")
+        for name in ("ntlm_user_file", "group_source", "group_file", "default_domain", "keytab"):
+            self.assertIn(f"authentication_windows_{name}", declared)
+
+    def test_fromSettings(self) -> None:
+        """
+        Values from the settings apply; the NTLM user file becomes
+        pyspnego's C{NTLM_USER_FILE}.
+        """
+        self.method.initialize(
+            self.settings(
+                log_level="4",
+                use_principal_name="OFF",
+                ntlm_user_file=self.userFile,
+                group_source="os,file",
+                group_file=self.groupFile,
+                default_domain="MyDomain, EXAMPLE.COM",
+            )
+        )
+        values = self.method.variables
+        self.assertEqual(values["authentication_windows_log_level"], 4)
+        self.assertEqual(self.method.log.level, 4)
+        self.assertIs(values["authentication_windows_use_principal_name"], False)
+        self.assertEqual(self.method.principalNameData(), b"\x00")
+        self.assertEqual(os.environ["NTLM_USER_FILE"], os.path.abspath(self.userFile))
+        self.assertTrue(self.method.matcher.isLocal("mydomain"))
+        self.assertTrue(self.method.matcher.isLocal("example.com"))
+        self.assertEqual(
+            [type(r) for r in self.method.groupResolver.resolvers],
+            [OSGroupResolver, FileGroupResolver],
+        )
+
+    def test_principalName(self) -> None:
+        """
+        A principal name is sent as UTF-8 when C{use_principal_name} is on.
+        """
+        self.method.initialize(self.settings(principal_name="mysql@EXAMPLE.COM"))
+        self.assertEqual(self.method.principalNameData(), b"mysql@EXAMPLE.COM")
+
+    def test_badValues(self) -> None:
+        """
+        Bad values are refused with the variable named.
+        """
+        for variables, text in (
+            ({"log_level": "5"}, "authentication_windows_log_level"),
+            ({"use_principal_name": "maybe"}, "ON or OFF"),
+            ({"group_source": "ldap"}, "authentication_windows_group_source"),
+            ({"threads": "0"}, "authentication_windows_threads"),
+            ({"default_domain": "a\\b"}, "not a domain name"),
+            ({"ntlm_user_file": "/nonexistent/users"}, "not a readable file"),
+            ({"group_source": "file"}, "authentication_windows_group_file is not set"),
+        ):
+            error = self.assertRaises(ValueError, self.method.initialize, self.settings(**variables))
+            self.assertIn(text, str(error))
+
+    def test_badGroupFile(self) -> None:
+        """
+        A group file with a malformed line is refused at load.
+        """
+        with open(self.groupFile, "w") as f:
+            f.write("fine: g\nno colon here\n")
+        error = self.assertRaises(
+            ValueError,
+            self.method.initialize,
+            self.settings(group_source="file", group_file=self.groupFile),
+        )
+        self.assertIn("line 2", str(error))
+
+    def test_embedded(self) -> None:
+        """
+        Embedded, C{initialize(None)} keeps the constructor's configuration.
+        """
+        method = WindowsAuthMethod(
+            logLevel=3, ntlmUserFile=self.userFile, usePrincipalName=False, runInThread=synchronous
+        )
+        method.initialize(None)
+        self.assertEqual(method.log.level, 3)
+        self.assertEqual(method.principalNameData(), NO_PRINCIPAL_NAME)
+        self.assertEqual(os.environ["NTLM_USER_FILE"], os.path.abspath(self.userFile))
+
+    def test_showVariables(self) -> None:
+        """
+        C{SHOW VARIABLES} shows the method's current values.
+        """
+        from twisted_mysqlauth.sql.executor import methodVariables
+
+        self.method.initialize(self.settings(log_level="1"))
+        config = SimpleNamespace(methods=[self.method])
+        values = methodVariables(config)
+        self.assertEqual(values["authentication_windows_log_level"], 1)
+        self.assertIs(values["authentication_windows_use_principal_name"], True)
+
+
+class NameMatcherTests(SynchronousTestCase):
+    """
+    How Windows names are compared.
+    """
+
+    def setUp(self) -> None:
+        self.matcher = NameMatcher(["MyDomain"], hostName="dbhost.example.com")
+
+    def test_caseInsensitive(self) -> None:
+        self.assertTrue(self.matcher.same("Rafal", "rAFAL"))
+        self.assertTrue(self.matcher.same("OtherDom\\Tasha", "otherdom\\TASHA"))
+        self.assertFalse(self.matcher.same("Rafal", "Rafael"))
+
+    def test_localDomains(self) -> None:
+        """
+        Bare names, C{.}, C{BUILTIN}, the host and the default domains are
+        one local domain.
+        """
+        for name in ("Rafal", ".\\Rafal", "BUILTIN\\Rafal", "DBHOST\\Rafal", "mydomain\\rafal"):
+            self.assertTrue(self.matcher.same("Rafal", name), name)
+            self.assertTrue(self.matcher.same(name, ".\\Rafal"), name)
+
+    def test_otherDomains(self) -> None:
+        """
+        Another domain matches only itself.
+        """
+        self.assertFalse(self.matcher.same("Rafal", "OtherDom\\Rafal"))
+        self.assertFalse(self.matcher.same("Some\\Rafal", "OtherDom\\Rafal"))
+        self.assertTrue(self.matcher.same("rafal@REALM.ORG", "Realm.Org\\Rafal"))
+
+    def test_userBeforeGroup(self) -> None:
+        """
+        The first user mapping, else the first group mapping in string
+        order.
+        """
+        mappings = [Mapping("g2", "a"), Mapping("g1", "b"), Mapping("u", "c"), Mapping("u", "d")]
+        self.assertEqual(self.matcher.userMapping(mappings, "U"), Mapping("u", "c"))
+        self.assertEqual(self.matcher.groupMapping(mappings, ["g1", "g2"]), Mapping("g2", "a"))
+        self.assertIsNone(self.matcher.groupMapping(mappings, ["g3"]))
+
+
+class GroupResolverTests(SynchronousTestCase):
+    """
+    The OS group database and the group file.
+    """
+
+    def setUp(self) -> None:
+        self.matcher = NameMatcher(["MyDomain"], hostName="dbhost")
+
+    def test_osCandidates(self) -> None:
+        """
+        A local principal is looked up by its bare name; another domain's
+        in winbind's and sssd's forms; each as written, then lower case.
+        """
+        resolver = OSGroupResolver(self.matcher, synchronous)
+        self.assertEqual(resolver.candidates("MyDomain\\Rafal"), ["Rafal", "rafal"])
+        self.assertEqual(resolver.candidates("sync"), ["sync"])
+        self.assertEqual(
+            resolver.candidates("Other\\Tasha"),
+            ["Other\\Tasha", "other\\tasha", "Tasha@Other", "tasha@other"],
+        )
+
+    def test_osLookupFake(self) -> None:
+        """
+        The groups are those of the first candidate that exists.
+        """
+        users = {"rafal": SimpleNamespace(pw_name="rafal", pw_gid=10)}
+        groups = {10: "staff", 20: "Power Users"}
+
+        def getpwnam(name: str):
+            return users[name]
+
+        resolver = OSGroupResolver(
+            self.matcher,
+            synchronous,
+            getpwnam=getpwnam,
+            getgrouplist=lambda name, gid: [gid, 20, 99],
+            getgrgid=lambda gid: SimpleNamespace(gr_name=groups[gid]),
+        )
+        self.assertEqual(self.successResultOf(resolver.groupsOf("Rafal")), ["staff", "Power Users"])
+        self.assertEqual(self.successResultOf(resolver.groupsOf("nobody-here")), [])
+
+    def test_osLookupReal(self) -> None:
+        """
+        The real database: the current user is in its primary group.
+        """
+        entry = pwd.getpwuid(os.getuid())
+        resolver = OSGroupResolver(self.matcher, synchronous)
+        groups = self.successResultOf(resolver.groupsOf(entry.pw_name))
+        self.assertIn(grp.getgrgid(entry.pw_gid).gr_name, groups)
+
+    def test_fileFormat(self) -> None:
+        """
+        C{principal: group, group}; comments and blank lines skipped.
+        """
+        self.assertEqual(
+            parseGroupFile("# c\n\n MyDomain\\dev1 : MyDomain\\Developers, Power Users \nx:\n"),
+            [("MyDomain\\dev1", ["MyDomain\\Developers", "Power Users"]), ("x", [])],
+        )
+        for bad in ("no colon", ": g"):
+            self.assertRaises(GroupFileError, parseGroupFile, bad)
+
+    def test_fileLookup(self) -> None:
+        """
+        Every line naming the principal (as names match) adds its groups;
+        edits apply to the next lookup.
+        """
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("rafal: A, B\nMYDOMAIN\\Rafal: B, C\nOther\\Rafal: D\n")
+        resolver = FileGroupResolver(path, self.matcher, synchronous)
+        self.assertEqual(self.successResultOf(resolver.groupsOf("Rafal")), ["A", "B", "C"])
+        with open(path, "w") as f:
+            f.write("Other\\Rafal: D\n")
+        self.assertEqual(self.successResultOf(resolver.groupsOf("other\\RAFAL")), ["D"])
+        self.assertEqual(self.successResultOf(resolver.groupsOf("Rafal")), [])
+
+
+class ClientFramingTests(SynchronousTestCase):
+    """
+    The client side's framing, and the server's reading of a 255-byte
+    first packet.
+    """
+
+    def test_split(self) -> None:
+        """
+        libmysqlclient's rule: up to 254 bytes in one packet; beyond, 254
+        bytes and the 512-byte block count, then the rest.
+        """
+        self.assertEqual(frameFirstToken(b"a" * 254), [b"a" * 254])
+        token = bytes(range(255))
+        self.assertEqual(frameFirstToken(token), [token[:254] + b"\x01", token[254:]])
+        packets = frameFirstToken(b"b" * 600)
+        self.assertEqual([len(p) for p in packets], [255, 346])
+        self.assertEqual(packets[0][254], 2)
+        self.assertEqual(frameFirstToken(b"c" * 1024)[0][254], 2)
+        self.assertEqual(frameFirstToken(b"c" * 1025)[0][254], 3)
+        self.assertRaises(WindowsClientError, frameFirstToken, b"d" * (512 * 255 + 1))
+
+    def test_connectorNET(self) -> None:
+        """
+        Connector/NET never splits.
+        """
+        self.assertEqual(frameFirstToken(b"a" * 600, CONNECTOR_NET), [b"a" * 600])
+
+    def test_target(self) -> None:
+        """
+        The switch data is the target, unless empty or starting with 0.
+        """
+        self.assertEqual(targetFromServerData(b"svc@EXAMPLE.COM"), "svc@EXAMPLE.COM")
+        self.assertEqual(targetFromServerData(b"svc@EXAMPLE.COM\x00"), "svc@EXAMPLE.COM")
+        self.assertIsNone(targetFromServerData(b""))
+        self.assertIsNone(targetFromServerData(b"\x00"))
+        self.assertIsNone(targetFromServerData(b"\xff\xfe"))
+
+    def test_wholeDER(self) -> None:
+        """
+        Only a GSS-API token exactly 255 bytes long, not ending in 1, is
+        whole.
+        """
+        whole = b"\x60\x81\xfc" + b"\x05" * 252
+        self.assertTrue(isWholeDERToken(whole))
+        self.assertFalse(isWholeDERToken(whole[:-1] + b"\x01"))
+        self.assertFalse(isWholeDERToken(b"\x60\x82\x01\x2c" + b"\x05" * 251))
+        self.assertFalse(isWholeDERToken(b"NTLMSSP\x00" + b"\x05" * 247))
+
+    def test_initiatorAfterComplete(self) -> None:
+        """
+        A server token that completes the client's context gets no answer;
+        data after that is an error.
+        """
+        context = ClientScript(completeAfter=2)
+        initiator = WindowsAuthInitiator(contextFactory=lambda target: context)
+        self.assertEqual(initiator.start(b"svc/db.example.com"), [b"T1"])
+        self.assertEqual(initiator.target, "svc/db.example.com")
+        self.assertEqual(initiator.moreData(b"S1"), [])
+        self.assertTrue(initiator.complete)
+        self.assertRaises(WindowsClientError, initiator.moreData, b"S2")
+        self.assertRaises(WindowsClientError, initiator.start, b"")
+
+    def test_initiatorRoundLimit(self) -> None:
+        """
+        The client gives up after 50 tokens.
+        """
+        initiator = WindowsAuthInitiator(contextFactory=lambda target: ClientScript(None))
+        initiator.start(b"\x00")
+        for n in range(49):
+            initiator.moreData(b"S")
+        self.assertEqual(initiator.rounds, 50)
+        self.assertRaises(WindowsClientError, initiator.moreData, b"S")
+
+    def test_initiatorContextFails(self) -> None:
+        """
+        A context that fails becomes L{WindowsClientError}.
+        """
+
+        def broken(target: Optional[str]) -> Any:
+            raise RuntimeError("no credentials")
+
+        initiator = WindowsAuthInitiator(contextFactory=broken)
+        error = self.assertRaises(WindowsClientError, initiator.start, b"\x00")
+        self.assertIn("no credentials", str(error))
+
+    def test_weakNTLMDetection(self) -> None:
+        """
+        An AUTHENTICATE message with a 24-byte NT response is refused; an
+        NTLMv2 one passes; other tokens pass.
+        """
+        header = b"NTLMSSP\x00\x03\x00\x00\x00" + b"\x18\x00\x18\x00\x40\x00\x00\x00"
+        refuseWeakNTLM(b"\x60\x10" + header + b"\x30\x00\x30\x00")
+        self.assertRaises(WeakNTLMResponse, refuseWeakNTLM, header + b"\x18\x00\x18\x00")
+        self.assertRaises(WeakNTLMResponse, refuseWeakNTLM, header + b"\x18")
+        refuseWeakNTLM(b"NTLMSSP\x00\x01\x00\x00\x00" + b"\x00" * 30)

@@ -1,0 +1,1198 @@
+# -*- test-case-name: tests.test_windows -*-
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+C{authentication_windows} (client plugin C{authentication_windows_client}):
+MySQL's Windows pluggable authentication, on any OS, with
+U{pyspnego<https://pypi.org/project/pyspnego/>} as the acceptor: SPNEGO
+carrying Kerberos (where python-gssapi and a keytab are available, or SSPI
+on Windows) or NTLM (pyspnego's own, checked against an NTLM user file).
+
+The pieces, in the shape of L{twisted.cred}:
+
+ - L{WindowsAuthMethod}, the method: its exchange (L{WindowsExchange})
+   switches the client to C{authentication_windows_client} with the
+   server's principal name, reads the client's first token (joining the
+   two halves libmysqlclient splits a long one into) and hands
+   L{WindowsCredentials} to the portal;
+ - L{WindowsChecker}, the checker: it runs the security context off the
+   reactor thread, converses with the client through the login's
+   L{IAuthChannel<twisted_mysqlauth.interfaces.IAuthChannel>} (the
+   server's tokens in AuthMoreData, at most 50 rounds), and answers with
+   the MySQL user the account's authentication string maps the
+   authenticated Windows principal to: MySQL's C{authenticated_as}. The
+   realm then proxies through C{PROXY} grants, as for any external method,
+   and C{@@external_user} is the principal;
+ - L{IWindowsGroupResolver} providers, where group membership comes from:
+   the OS group database (L{OSGroupResolver}) or a mapping file
+   (L{FileGroupResolver}).
+
+Name matching follows Windows: case-insensitive, with C{DOMAIN\\\\name},
+C{name@DOMAIN} and bare names (see L{NameMatcher}).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import attr
+from zope.interface import Attribute, Interface, implementer
+
+from twisted.cred.checkers import ICredentialsChecker
+from twisted.cred.error import UnauthorizedLogin
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.plugin import IPlugin
+
+from twisted_mysqlauth import errors
+from twisted_mysqlauth.accounts.model import Account
+from twisted_mysqlauth.auth.base import LoginAttempt, MalformedResponse, ReadMore, TryLogin
+from twisted_mysqlauth.auth.mapping import Mapping, MappingSyntaxError, parseMappings
+from twisted_mysqlauth.auth.registry import SystemVariable, variableValues
+from twisted_mysqlauth.auth.windowsclient import (
+    CLIENT_PLUGIN_NAME,
+    FIRST_PACKET_LIMIT,
+    MAX_ROUNDS,
+    SPLIT_BLOCK_SIZE,
+)
+from twisted_mysqlauth.credentials import IAccountCredentials
+from twisted_mysqlauth.interfaces import IAuthExchange, IAuthMethod
+
+#: The server plugin's name.
+PLUGIN_NAME = "authentication_windows"
+
+#: The size of a first packet that libmysqlclient continues in a second.
+SPLIT_PACKET_SIZE = FIRST_PACKET_LIMIT + 1
+
+#: What the AuthSwitchRequest carries when no principal name is sent.
+NO_PRINCIPAL_NAME = b"\x00"
+
+#: The log levels of C{authentication_windows_log_level}.
+LOG_NOTHING, LOG_ERRORS, LOG_WARNINGS, LOG_NOTES, LOG_DEBUG = range(5)
+
+#: The group sources C{authentication_windows_group_source} may name.
+GROUP_SOURCES = ("os", "file")
+
+#: The first bytes of an NTLM AUTHENTICATE message.
+_NTLM_AUTHENTICATE = b"NTLMSSP\x00\x03\x00\x00\x00"
+
+#: An NTLMv1 or LM response is 24 bytes; an NTLMv2 response is longer.
+_NTLMV1_RESPONSE_LENGTH = 24
+
+
+# -- names -----------------------------------------------------------------------
+
+
+def splitQualifiedName(name: str) -> Tuple[Optional[str], str]:
+    """
+    Split a Windows principal or group name into its domain and its name:
+    C{DOMAIN\\\\name} and C{name@DOMAIN} give C{("DOMAIN", "name")},
+    C{.\\\\name} gives C{(".", "name")}, a bare name C{(None, "name")}.
+    """
+    domain, backslash, rest = name.partition("\\")
+    if backslash:
+        return domain, rest
+    user, at, realm = name.rpartition("@")
+    if at and user and realm:
+        return realm, user
+    return None, name
+
+
+class NameMatcher:
+    """
+    Whether two Windows names (users or groups) are the same, as Windows
+    compares them: case-insensitively, the domains as well as the names.
+
+    A name without a domain (C{Rafal}), C{.\\\\Rafal}, C{BUILTIN\\\\x} and a
+    name in one of the server's I{local domains} all belong to the local
+    domain, so they match one another: a bare name in an authentication
+    string matches a principal with no domain or with a local one, as the
+    manual says a user of the server's own domain needs no domain name.
+    The local domains are C{.}, C{BUILTIN}, the host name (its first label
+    too) and the names of C{authentication_windows_default_domain}. Names
+    of other domains match only with the same domain (C{MyDomain\\\\user});
+    C{user@REALM} is read as C{REALM\\\\user}.
+    """
+
+    def __init__(self, defaultDomains: Iterable[str] = (), hostName: Optional[str] = None) -> None:
+        host = hostName if hostName is not None else socket.gethostname()
+        local = {"", ".", "builtin", host.casefold(), host.partition(".")[0].casefold()}
+        local.update(d.strip().casefold() for d in defaultDomains if d.strip())
+        self.localDomains = frozenset(local)
+
+    def isLocal(self, domain: Optional[str]) -> bool:
+        """
+        @return: whether C{domain} (L{None} for none) is a local domain.
+        """
+        return domain is None or domain.casefold() in self.localDomains
+
+    def same(self, one: str, other: str) -> bool:
+        """
+        @return: whether the names C{one} and C{other} name the same user or
+            group.
+        """
+        domainA, nameA = splitQualifiedName(one)
+        domainB, nameB = splitQualifiedName(other)
+        if nameA.casefold() != nameB.casefold():
+            return False
+        if domainA is not None and domainB is not None and domainA.casefold() == domainB.casefold():
+            return True
+        return self.isLocal(domainA) and self.isLocal(domainB)
+
+    def userMapping(self, mappings: Sequence[Mapping], principal: str) -> Optional[Mapping]:
+        """
+        @return: the first mapping that names C{principal} itself.
+        """
+        for mapping in mappings:
+            if self.same(mapping.name, principal):
+                return mapping
+        return None
+
+    def groupMapping(self, mappings: Sequence[Mapping], groups: Iterable[str]) -> Optional[Mapping]:
+        """
+        @return: the first mapping, in the string's order, that names one of
+            C{groups}.
+        """
+        groups = list(groups)
+        for mapping in mappings:
+            if any(self.same(mapping.name, group) for group in groups):
+                return mapping
+        return None
+
+
+# -- group membership ----------------------------------------------------------------
+
+
+class IWindowsGroupResolver(Interface):
+    """
+    Where the groups of an authenticated principal come from.
+    """
+
+    def groupsOf(principal):
+        """
+        @param principal: the authenticated name (C{DOMAIN\\\\user},
+            C{user@REALM} or C{user}).
+        @return: the names of its groups (a list, or a L{Deferred} firing
+            with one); names may carry a domain (C{MyDomain\\\\Developers}).
+            A resolver that does blocking work runs it off the reactor
+            thread.
+        """
+
+
+@implementer(IWindowsGroupResolver)
+class NoGroupResolver:
+    """
+    No group membership: only user names in an authentication string match.
+    """
+
+    def groupsOf(self, principal: str) -> List[str]:
+        return []
+
+
+@implementer(IWindowsGroupResolver)
+class OSGroupResolver:
+    """
+    The groups of the OS user that the principal is, from the OS group
+    database (C{getpwnam} and C{getgrouplist}: C{/etc/group}, LDAP or
+    winbind/sssd through NSS), looked up in a thread.
+
+    The OS user is, for a principal of a local domain (see
+    L{NameMatcher}), its bare name; for another domain C{D\\\\user}
+    (winbind's form) or C{user@D} (sssd's). Each is tried as written, then
+    in lower case (Windows names are case-insensitive, Unix names are
+    not); the first that exists is used. An unknown user has no groups.
+    POSIX only.
+    """
+
+    def __init__(
+        self,
+        matcher: NameMatcher,
+        runInThread: Callable[..., Any],
+        getpwnam: Optional[Callable[[str], Any]] = None,
+        getgrouplist: Optional[Callable[[str, int], List[int]]] = None,
+        getgrgid: Optional[Callable[[int], Any]] = None,
+    ) -> None:
+        self.matcher = matcher
+        self._runInThread = runInThread
+        self._getpwnam = getpwnam
+        self._getgrouplist = getgrouplist
+        self._getgrgid = getgrgid
+
+    def candidates(self, principal: str) -> List[str]:
+        """
+        @return: the OS user names tried for C{principal}, in order.
+        """
+        domain, name = splitQualifiedName(principal)
+        if self.matcher.isLocal(domain):
+            forms = [name]
+        else:
+            forms = [f"{domain}\\{name}", f"{name}@{domain}"]
+        found: List[str] = []
+        for form in forms:
+            for candidate in (form, form.lower()):
+                if candidate not in found:
+                    found.append(candidate)
+        return found
+
+    def groupsOf(self, principal: str) -> defer.Deferred:
+        return self._runInThread(self.lookUp, principal)
+
+    def lookUp(self, principal: str) -> List[str]:
+        """
+        The blocking lookup (run in a thread by L{groupsOf}).
+        """
+        getpwnam, getgrouplist, getgrgid = self._getpwnam, self._getgrouplist, self._getgrgid
+        if getpwnam is None or getgrouplist is None or getgrgid is None:
+            import grp
+            import pwd
+
+            getpwnam = getpwnam or pwd.getpwnam
+            getgrouplist = getgrouplist or os.getgrouplist
+            getgrgid = getgrgid or grp.getgrgid
+        for candidate in self.candidates(principal):
+            try:
+                entry = getpwnam(candidate)
+            except (KeyError, UnicodeError, ValueError):
+                continue
+            names: List[str] = []
+            for gid in getgrouplist(entry.pw_name, entry.pw_gid):
+                try:
+                    name = getgrgid(gid).gr_name
+                except KeyError:
+                    continue
+                if name not in names:
+                    names.append(name)
+            return names
+        return []
+
+
+class GroupFileError(ValueError):
+    """
+    A group mapping file that cannot be read.
+    """
+
+
+def parseGroupFile(text: str) -> List[Tuple[str, List[str]]]:
+    """
+    Read a group mapping file: one C{principal: group, group, ...} per line;
+    blank lines and lines starting with C{#} are ignored; names are trimmed
+    (a group name may contain spaces: C{Power Users}).
+
+    @return: (principal, groups) pairs in file order.
+    @raise GroupFileError: a line without a C{:} or with no principal.
+    """
+    entries: List[Tuple[str, List[str]]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        principal, colon, rest = stripped.partition(":")
+        principal = principal.strip()
+        if not colon or not principal:
+            raise GroupFileError(f"line {number}: expected 'principal: group, group, ...'")
+        groups = [g.strip() for g in rest.split(",") if g.strip()]
+        entries.append((principal, groups))
+    return entries
+
+
+@implementer(IWindowsGroupResolver)
+class FileGroupResolver:
+    """
+    Groups listed in a mapping file (see L{parseGroupFile}), read in a
+    thread at each lookup, so edits apply to the next login. A principal
+    matches a line as names match in authentication strings (see
+    L{NameMatcher}); every matching line adds its groups.
+    """
+
+    def __init__(self, path: str, matcher: NameMatcher, runInThread: Callable[..., Any]) -> None:
+        self.path = path
+        self.matcher = matcher
+        self._runInThread = runInThread
+
+    def groupsOf(self, principal: str) -> defer.Deferred:
+        return self._runInThread(self.lookUp, principal)
+
+    def lookUp(self, principal: str) -> List[str]:
+        """
+        The blocking lookup (run in a thread by L{groupsOf}).
+        """
+        with open(self.path, encoding="utf-8") as f:
+            entries = parseGroupFile(f.read())
+        names: List[str] = []
+        for name, groups in entries:
+            if self.matcher.same(name, principal):
+                names.extend(g for g in groups if g not in names)
+        return names
+
+
+@implementer(IWindowsGroupResolver)
+class CombinedGroupResolver:
+    """
+    The groups every resolver finds, in order.
+    """
+
+    def __init__(self, resolvers: Sequence[Any]) -> None:
+        self.resolvers = list(resolvers)
+
+    @defer.inlineCallbacks
+    def groupsOf(self, principal: str):
+        names: List[str] = []
+        for resolver in self.resolvers:
+            found = yield defer.maybeDeferred(resolver.groupsOf, principal)
+            names.extend(g for g in found if g not in names)
+        return names
+
+
+# -- the security context ----------------------------------------------------------
+
+
+class WeakNTLMResponse(Exception):
+    """
+    An NTLM AUTHENTICATE message with an LM or NTLMv1 response (only NTLMv2
+    is accepted).
+    """
+
+
+def refuseWeakNTLM(token: bytes) -> None:
+    """
+    Refuse a token carrying an NTLM AUTHENTICATE message whose NT response
+    is not NTLMv2 (pyspnego's acceptor accepts NTLMv1 and LM unless the
+    process-wide C{LM_COMPAT_LEVEL} says otherwise; this server never
+    does). The message is found by its signature, raw or inside SPNEGO.
+
+    @raise WeakNTLMResponse: it is LM or NTLMv1, or too short to tell.
+    """
+    at = token.find(_NTLM_AUTHENTICATE)
+    if at < 0:
+        return
+    lengthField = token[at + 20 : at + 22]
+    if len(lengthField) < 2:
+        raise WeakNTLMResponse("truncated NTLM AUTHENTICATE message")
+    if int.from_bytes(lengthField, "little") <= _NTLMV1_RESPONSE_LENGTH:
+        raise WeakNTLMResponse("LM and NTLMv1 responses are refused: NTLMv2 only")
+
+
+def spnegoAcceptorContext() -> Any:
+    """
+    A pyspnego acceptor for SPNEGO (or raw NTLM or Kerberos tokens): SSPI
+    on Windows; elsewhere pyspnego's own SPNEGO with its NTLM (credentials
+    from C{NTLM_USER_FILE}) and Kerberos through python-gssapi when it is
+    installed (keys from the keytab, C{KRB5_KTNAME}).
+    """
+    import spnego
+
+    options = spnego.NegotiateOptions.none
+    if os.name != "nt":
+        options = spnego.NegotiateOptions.use_negotiate
+    return spnego.server(protocol="negotiate", options=options)
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class StepResult:
+    """
+    What one step of the acceptor gave.
+
+    @ivar context: the security context (made by the first step).
+    @ivar output: the token for the client, or L{None}.
+    @ivar complete: whether the context is established.
+    @ivar principal: the client's name once complete.
+    @ivar protocol: the mechanism used (C{ntlm}, C{kerberos}) once complete.
+    """
+
+    context: Any
+    output: Optional[bytes]
+    complete: bool
+    principal: Optional[str] = None
+    protocol: Optional[str] = None
+
+
+def acceptStep(contextFactory: Callable[[], Any], context: Any, token: bytes) -> StepResult:
+    """
+    Step an acceptor once with the client's C{token}, making it first if
+    C{context} is L{None}. Blocking: run in a thread, and for one context
+    never in two threads at once (the checker waits for each step).
+    """
+    refuseWeakNTLM(token)
+    if context is None:
+        context = contextFactory()
+    output = context.step(token)
+    complete = bool(context.complete)
+    if not complete:
+        return StepResult(context, output, False)
+    return StepResult(
+        context,
+        output,
+        True,
+        context.client_principal,
+        getattr(context, "negotiated_protocol", None),
+    )
+
+
+class ThreadRunner:
+    """
+    Run blocking calls in a small dedicated thread pool, started on first
+    use and stopped when the reactor shuts down (or by L{stop}).
+    """
+
+    def __init__(self, reactor: Any = None, size: int = 4) -> None:
+        self._reactor = reactor
+        self.size = size
+        self._pool: Any = None
+        self._trigger: Any = None
+
+    def __call__(self, function: Callable[..., Any], *args: Any) -> defer.Deferred:
+        from twisted.internet.threads import deferToThreadPool
+        from twisted.python.threadpool import ThreadPool
+
+        reactor = self._reactor
+        if reactor is None:
+            from twisted.internet import reactor  # type: ignore[no-redef]
+        if self._pool is None:
+            self._pool = ThreadPool(0, self.size, name=PLUGIN_NAME)
+            self._pool.start()
+            self._trigger = reactor.addSystemEventTrigger("during", "shutdown", self.stop)
+        return deferToThreadPool(reactor, self._pool, function, *args)
+
+    def stop(self) -> None:
+        """
+        Stop the pool's threads (a new call starts another pool).
+        """
+        pool, self._pool = self._pool, None
+        trigger, self._trigger = self._trigger, None
+        if pool is not None:
+            pool.stop()
+        if trigger is not None:
+            reactor = self._reactor
+            if reactor is None:
+                from twisted.internet import reactor  # type: ignore[no-redef]
+            try:
+                reactor.removeSystemEventTrigger(trigger)
+            except (ValueError, KeyError):
+                pass
+
+
+# -- logging -------------------------------------------------------------------------
+
+
+class WindowsLog:
+    """
+    The method's log, filtered by C{authentication_windows_log_level}: 0
+    nothing, 1 errors, 2 and warnings (refusals), 3 and notes (successful
+    logins), 4 and debug messages (each round's token sizes). Tokens,
+    passwords and keys are never logged, at any level: only sizes, names
+    and error classes.
+    """
+
+    def __init__(self, level: int = LOG_WARNINGS, logger: Optional[Logger] = None) -> None:
+        self.level = level
+        self.logger = logger if logger is not None else Logger(namespace=__name__)
+
+    def error(self, text: str, **fields: Any) -> None:
+        if self.level >= LOG_ERRORS:
+            self.logger.error(text, **fields)
+
+    def warning(self, text: str, **fields: Any) -> None:
+        if self.level >= LOG_WARNINGS:
+            self.logger.warn(text, **fields)
+
+    def note(self, text: str, **fields: Any) -> None:
+        if self.level >= LOG_NOTES:
+            self.logger.info(text, **fields)
+
+    def debug(self, text: str, **fields: Any) -> None:
+        if self.level >= LOG_DEBUG:
+            self.logger.debug(text, **fields)
+
+
+def _describe(error: BaseException) -> str:
+    # Exception texts of pyspnego name what failed, never the token; cut
+    # them short anyway.
+    text = str(error).replace("\n", " ")
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class _SpnegoLogFilter:
+    """
+    Drops pyspnego's debug records of whole tokens (C{... step input: <base64>}).
+    """
+
+    def filter(self, record: Any) -> bool:
+        message = str(getattr(record, "msg", ""))
+        return "step input" not in message and "step output" not in message
+
+
+def _silencePyspnegoTokens() -> None:
+    """
+    pyspnego logs every token at DEBUG through the standard library's
+    logging; keep those records out of any log, once per process.
+    """
+    import logging
+
+    for name in ("spnego._negotiate", "spnego._ntlm", "spnego._gss", "spnego._sspi", "spnego._credssp"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _SpnegoLogFilter) for f in logger.filters):
+            logger.addFilter(_SpnegoLogFilter())
+
+
+# -- credentials and checker -----------------------------------------------------------
+
+
+class IWindowsCredentials(IAccountCredentials):
+    """
+    The first token of an C{authentication_windows_client}, with the way to
+    the client for the next ones.
+    """
+
+    firstToken = Attribute("The client's first token, reassembled, bytes.")
+    channel = Attribute(
+        "The L{twisted_mysqlauth.interfaces.IAuthChannel} of the login: the "
+        "checker sends the server's tokens and reads the client's through it."
+    )
+    method = Attribute("The L{WindowsAuthMethod} whose configuration applies.")
+    clientHost = Attribute("Where the client connects from (text), for the log.")
+    externalUser = Attribute("Set by the checker on success: the Windows principal.")
+    finalToken = Attribute(
+        "Set by the checker on success: the server's last token (sent before "
+        "the OK), or L{None}."
+    )
+    rounds = Attribute("Set by the checker: the client tokens processed.")
+
+
+@implementer(IWindowsCredentials)
+class WindowsCredentials:
+    """
+    See L{IWindowsCredentials}.
+    """
+
+    def __init__(
+        self,
+        username: bytes,
+        account: Account,
+        firstToken: bytes,
+        channel: Any,
+        method: "WindowsAuthMethod",
+        clientHost: str = "",
+    ) -> None:
+        self.username = username
+        self.account = account
+        self.firstToken = firstToken
+        self.channel = channel
+        self.method = method
+        self.clientHost = clientHost
+        self.externalUser: Optional[str] = None
+        self.finalToken: Optional[bytes] = None
+        self.rounds = 0
+
+    def __repr__(self) -> str:
+        return f"<WindowsCredentials for {self.account.name}>"
+
+
+@implementer(ICredentialsChecker)
+class WindowsChecker:
+    """
+    Authenticate a Windows principal with SPNEGO and map it to a MySQL user
+    through the account's authentication string.
+
+    The acceptor's steps (CPU work, and network work for Kerberos) run in
+    the method's thread pool, one at a time for a login. A user mapping
+    wins over a group mapping wherever they stand in the string; among
+    each kind the leftmost wins; the groups are only looked up when no
+    user mapping matched. No match, a failed context or more than 50
+    rounds is a refusal (1045); an empty client packet is a handshake
+    error (1043).
+    """
+
+    credentialInterfaces = (IWindowsCredentials,)
+
+    def requestAvatarId(self, credentials: Any) -> defer.Deferred:
+        return defer.ensureDeferred(self._check(credentials))
+
+    async def _check(self, credentials: Any) -> bytes:
+        method: WindowsAuthMethod = credentials.method
+        log = method.log
+        account = credentials.account
+        user = credentials.username.decode("utf-8", "replace")
+        who = f"'{user}'@'{credentials.clientHost}'"
+        try:
+            mappings = parseMappings(account.authString.decode("utf-8"))
+        except (UnicodeDecodeError, MappingSyntaxError) as e:
+            log.error(
+                "authentication_windows: the authentication string of {account} is "
+                "malformed ({error}); login refused",
+                account=str(account.name),
+                error=_describe(e),
+            )
+            raise UnauthorizedLogin("malformed authentication string") from None
+        if not mappings:
+            log.warning(
+                "authentication_windows: {account} maps no Windows user or group; "
+                "login of {who} refused",
+                account=str(account.name),
+                who=who,
+            )
+            raise UnauthorizedLogin("no mapping")
+        result = await self._establish(credentials, who)
+        principal = result.principal
+        if not principal:
+            log.error("authentication_windows: the security context named no client")
+            raise UnauthorizedLogin("no principal")
+        chosen = method.matcher.userMapping(mappings, principal)
+        if chosen is None:
+            try:
+                groups = await defer.maybeDeferred(method.groupResolver.groupsOf, principal)
+            except Exception as e:
+                log.error(
+                    "authentication_windows: the groups of {principal} could not be "
+                    "read ({error})",
+                    principal=principal,
+                    error=_describe(e),
+                )
+                raise UnauthorizedLogin("group lookup failed") from None
+            log.debug(
+                "authentication_windows: {principal} is in the groups {groups}",
+                principal=principal,
+                groups=", ".join(groups) or "(none)",
+            )
+            chosen = method.matcher.groupMapping(mappings, groups)
+        if chosen is None:
+            log.warning(
+                "authentication_windows: {principal} ({who}) matches no user or group "
+                "of {account}; login refused",
+                principal=principal,
+                who=who,
+                account=str(account.name),
+            )
+            raise UnauthorizedLogin("no mapping matches")
+        target = chosen.target if chosen.target is not None else account.user
+        credentials.externalUser = principal
+        credentials.finalToken = result.output or None
+        log.note(
+            "authentication_windows: {principal} ({who}) authenticated by {protocol} "
+            "in {rounds} rounds, as '{target}' through the mapping {mapping!r}",
+            principal=principal,
+            who=who,
+            protocol=result.protocol or "SPNEGO",
+            rounds=credentials.rounds,
+            target=target,
+            mapping=chosen.name,
+        )
+        return target.encode("utf-8")
+
+    async def _establish(self, credentials: Any, who: str) -> StepResult:
+        """
+        Run the security context to completion.
+        """
+        method: WindowsAuthMethod = credentials.method
+        log = method.log
+        token = credentials.firstToken
+        context = None
+        while True:
+            credentials.rounds += 1
+            if credentials.rounds > MAX_ROUNDS:
+                log.warning(
+                    "authentication_windows: no result for {who} after {rounds} rounds; "
+                    "login refused",
+                    who=who,
+                    rounds=MAX_ROUNDS,
+                )
+                raise UnauthorizedLogin("too many rounds")
+            try:
+                result = await method.runInThread(
+                    acceptStep, method.contextFactory, context, token
+                )
+            except Exception as e:
+                # A bad token or a wrong password (pyspnego's SpnegoError), a
+                # weak NTLM response, or the acceptor cannot work: all refuse.
+                report = log.warning if _isClientFailure(e) else log.error
+                report(
+                    "authentication_windows: authentication of {who} failed in round "
+                    "{round}: {error}",
+                    who=who,
+                    round=credentials.rounds,
+                    error=_describe(e),
+                )
+                raise UnauthorizedLogin("security context failed") from None
+            context = result.context
+            log.debug(
+                "authentication_windows: round {round} for {who}: {inSize} bytes in, "
+                "{outSize} bytes out{done}",
+                round=credentials.rounds,
+                who=who,
+                inSize=len(token),
+                outSize=len(result.output or b""),
+                done=", complete" if result.complete else "",
+            )
+            if result.complete:
+                return result
+            if not result.output:
+                log.warning(
+                    "authentication_windows: the exchange with {who} stalled (no token "
+                    "to send, not complete); login refused",
+                    who=who,
+                )
+                raise UnauthorizedLogin("stalled")
+            credentials.channel.sendAuthData(result.output)
+            token = await credentials.channel.receiveAuthData()
+            if not token:
+                raise MalformedResponse("empty token from the client", handshakeError=True)
+
+
+def _isClientFailure(error: BaseException) -> bool:
+    """
+    Whether a failed step is the client's doing (a bad token, wrong
+    credentials) rather than the server's (pyspnego missing, no keytab).
+    """
+    if isinstance(error, WeakNTLMResponse):
+        return True
+    try:
+        from spnego.exceptions import FeatureMissingError, SpnegoError
+    except ImportError:
+        return False
+    return isinstance(error, SpnegoError) and not isinstance(error, FeatureMissingError)
+
+
+# -- the exchange ----------------------------------------------------------------------
+
+
+def isWholeDERToken(packet: bytes) -> bool:
+    """
+    Whether a 255-byte first packet is a whole token: a GSS-API token
+    (C{0x60}, DER length) exactly that long whose last byte is not C{1}.
+    libmysqlclient ends the first half of a split token with the number of
+    512-byte blocks, which is 1 for the one token length (255) where the
+    halves could look whole; Connector/NET never splits, and its 255-byte
+    tokens are whole.
+    """
+    if len(packet) < 2 or packet[0] != 0x60 or packet[-1] == 1:
+        return False
+    first = packet[1]
+    if first < 0x80:
+        length, header = first, 2
+    elif first == 0x81 and len(packet) > 2:
+        length, header = packet[2], 3
+    elif first == 0x82 and len(packet) > 3:
+        length, header = int.from_bytes(packet[2:4], "big"), 4
+    else:
+        return False
+    return header + length == len(packet)
+
+
+@implementer(IAuthExchange)
+class WindowsExchange:
+    """
+    One login with C{authentication_windows}: the switch with the server's
+    principal name, the client's first token (one packet, or the two
+    halves of libmysqlclient's split), then the checker's conversation.
+    """
+
+    clientPluginName = CLIENT_PLUGIN_NAME
+
+    def __init__(self, method: "WindowsAuthMethod", attempt: LoginAttempt) -> None:
+        self.method = method
+        self.attempt = attempt
+        self.credentials: Optional[WindowsCredentials] = None
+        self._firstHalf: Optional[bytes] = None
+
+    def initialData(self) -> bytes:
+        return self.method.principalNameData()
+
+    def responseReceived(self, data: bytes) -> Any:
+        if self.credentials is not None:
+            raise MalformedResponse("a packet after the first token", handshakeError=True)
+        if self._firstHalf is None:
+            if not data:
+                raise MalformedResponse("empty first token", handshakeError=True)
+            if len(data) == SPLIT_PACKET_SIZE and not isWholeDERToken(data):
+                self._firstHalf = data
+                return ReadMore()
+            return self._tryLogin(data)
+        first, self._firstHalf = self._firstHalf, None
+        token = first[:FIRST_PACKET_LIMIT] + data
+        blocks = -(-len(token) // SPLIT_BLOCK_SIZE)
+        if not data or first[FIRST_PACKET_LIMIT] != blocks:
+            raise MalformedResponse("the split first token is inconsistent", handshakeError=True)
+        return self._tryLogin(token)
+
+    def _tryLogin(self, token: bytes) -> TryLogin:
+        attempt = self.attempt
+        assert attempt.account is not None
+        self.credentials = WindowsCredentials(
+            attempt.usernameBytes,
+            attempt.account,
+            token,
+            attempt.channel,
+            self.method,
+            attempt.client.displayHost,
+        )
+        return TryLogin(self.credentials)
+
+    def loginFailed(self, reason: Any) -> Any:
+        return reason
+
+    def loginSucceeded(self) -> Optional[bytes]:
+        # The acceptor's last token (SPNEGO's accept-completed, Kerberos's
+        # AP-REP) goes as AuthMoreData before the OK: the client's context
+        # needs it to complete, and both libmysqlclient and Connector/NET
+        # read it without answering.
+        credentials = self.credentials
+        return credentials.finalToken if credentials is not None else None
+
+
+# -- the method ---------------------------------------------------------------------
+
+
+def parseLogLevel(text: str) -> int:
+    """
+    C{authentication_windows_log_level}: 0 to 4.
+    """
+    value = text.strip()
+    if not value.isdigit() or not 0 <= int(value) <= 4:
+        raise ValueError(f"must be a number from 0 to 4, not {text!r}")
+    return int(value)
+
+
+_SWITCH_VALUES = {"on": True, "1": True, "true": True, "yes": True,
+                  "off": False, "0": False, "false": False, "no": False}
+
+
+def parseSwitch(text: str) -> bool:
+    """
+    An ON/OFF variable.
+    """
+    value = _SWITCH_VALUES.get(text.strip().lower())
+    if value is None:
+        raise ValueError(f"must be ON or OFF, not {text!r}")
+    return value
+
+
+def parseGroupSource(text: str) -> str:
+    """
+    C{authentication_windows_group_source}: C{os}, C{file}, C{os,file} or
+    C{none}; normalised to lower case without spaces.
+    """
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    if names == ["none"]:
+        return "none"
+    unknown = [n for n in names if n not in GROUP_SOURCES]
+    if not names or unknown or len(set(names)) != len(names):
+        raise ValueError(f"must be os, file, os,file or none, not {text!r}")
+    return ",".join(names)
+
+
+def parseDomainList(text: str) -> str:
+    """
+    C{authentication_windows_default_domain}: domain names, comma-separated.
+    """
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for name in names:
+        if any(c in name for c in "\\@ "):
+            raise ValueError(f"{name!r} is not a domain name")
+    return ",".join(names)
+
+
+def parseThreads(text: str) -> int:
+    """
+    C{authentication_windows_threads}: 1 to 64.
+    """
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise ValueError(f"must be a number from 1 to 64, not {text!r}")
+    return int(value)
+
+
+def _processPrincipalName() -> Optional[str]:
+    """
+    The UPN of the account this process runs as, on Windows (what MySQL
+    sends); L{None} elsewhere or when it has none.
+    """
+    if os.name != "nt":
+        return None
+    try:
+        import ctypes
+
+        size = ctypes.c_ulong(1024)
+        buffer = ctypes.create_unicode_buffer(size.value)
+        # NameUserPrincipal = 8
+        if not ctypes.windll.secur32.GetUserNameExW(8, buffer, ctypes.byref(size)):  # type: ignore[attr-defined]
+            return None
+        return buffer.value or None
+    except Exception:
+        return None
+
+
+def _checkReadableFile(path: str, what: str, log: WindowsLog) -> str:
+    path = os.path.abspath(path)
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        raise ValueError(f"{what} {path!r} is not a readable file")
+    mode = os.stat(path).st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and what.startswith("NTLM"):
+        log.warning(
+            "authentication_windows: {what} {path} can be read by other users; "
+            "make it mode 0600",
+            what=what,
+            path=path,
+        )
+    return path
+
+
+@implementer(IAuthMethod, IPlugin)
+class WindowsAuthMethod:
+    """
+    The server side of C{authentication_windows}.
+
+    Configured by its system variables (C{initialize(settings)}: from the
+    my.cnf and C{twistd mysqlauth --set-variable}), or, embedded, by its
+    constructor's arguments (then C{initialize(None)} only checks them).
+
+    @ivar log: the L{WindowsLog}.
+    @ivar matcher: the L{NameMatcher}.
+    @ivar groupResolver: the L{IWindowsGroupResolver}.
+    @ivar contextFactory: makes the acceptor (L{spnegoAcceptorContext}).
+    @ivar runInThread: C{(function, *args) -> Deferred}, where blocking
+        work runs (a L{ThreadRunner}).
+    @ivar variables: the system variables' current values, by name.
+    """
+
+    pluginName = PLUGIN_NAME
+    clientPluginName = CLIENT_PLUGIN_NAME
+    aliases = ("authentication_windows.dll", "authentication_windows.so")
+    library = "authentication_windows.dll"
+    requiresSecureTransport = False
+    passwordUsed = True
+    canGreet = False
+    description = "Windows authentication (SPNEGO: Kerberos or NTLM, through pyspnego)"
+
+    systemVariables = {
+        "authentication_windows_log_level": SystemVariable(
+            "2", parseLogLevel, "0 nothing, 1 errors, 2 and warnings, 3 and notes, 4 and debug"
+        ),
+        "authentication_windows_use_principal_name": SystemVariable(
+            "ON", parseSwitch, "send the server's principal name to the client (OFF: none)"
+        ),
+        "authentication_windows_principal_name": SystemVariable(
+            "", str.strip, "the principal name sent (empty: the process's UPN on Windows)"
+        ),
+        "authentication_windows_ntlm_user_file": SystemVariable(
+            "", str.strip, "pyspnego's NTLM credential file (empty: $NTLM_USER_FILE)"
+        ),
+        "authentication_windows_keytab": SystemVariable(
+            "", str.strip, "the Kerberos keytab (empty: $KRB5_KTNAME or the default)"
+        ),
+        "authentication_windows_group_source": SystemVariable(
+            "os", parseGroupSource, "where groups come from: os, file, os,file or none"
+        ),
+        "authentication_windows_group_file": SystemVariable(
+            "", str.strip, "the group mapping file (principal: group, group)"
+        ),
+        "authentication_windows_default_domain": SystemVariable(
+            "", parseDomainList, "domains whose users match names without a domain"
+        ),
+        "authentication_windows_threads": SystemVariable(
+            "4", parseThreads, "threads that run the security contexts"
+        ),
+    }
+
+    def __init__(
+        self,
+        logLevel: int = LOG_WARNINGS,
+        usePrincipalName: bool = True,
+        principalName: Optional[str] = None,
+        ntlmUserFile: Optional[str] = None,
+        keytab: Optional[str] = None,
+        groupSource: str = "os",
+        groupFile: Optional[str] = None,
+        defaultDomains: Sequence[str] = (),
+        threads: int = 4,
+        groupResolver: Any = None,
+        contextFactory: Optional[Callable[[], Any]] = None,
+        runInThread: Optional[Callable[..., Any]] = None,
+        reactor: Any = None,
+        logger: Optional[Logger] = None,
+    ) -> None:
+        """
+        @param groupResolver: an L{IWindowsGroupResolver} to use instead of
+            the one C{groupSource} names.
+        @param contextFactory: makes an acceptor (by default
+            L{spnegoAcceptorContext}).
+        @param runInThread: where blocking calls run (by default a
+            L{ThreadRunner} of C{threads} threads on C{reactor}).
+        """
+        self._reactor = reactor
+        self._customResolver = groupResolver
+        self._customRunner = runInThread
+        self._runner: Optional[ThreadRunner] = None
+        self.contextFactory = contextFactory or spnegoAcceptorContext
+        self.log = WindowsLog(logLevel, logger)
+        self.variables: Dict[str, Any] = {
+            "authentication_windows_log_level": logLevel,
+            "authentication_windows_use_principal_name": usePrincipalName,
+            "authentication_windows_principal_name": principalName or "",
+            "authentication_windows_ntlm_user_file": ntlmUserFile or "",
+            "authentication_windows_keytab": keytab or "",
+            "authentication_windows_group_source": parseGroupSource(groupSource),
+            "authentication_windows_group_file": groupFile or "",
+            "authentication_windows_default_domain": parseDomainList(",".join(defaultDomains)),
+            "authentication_windows_threads": threads,
+        }
+        self._configure()
+
+    # -- configuration ---------------------------------------------------------------
+
+    def _configure(self) -> None:
+        values = self.variables
+        self.log.level = values["authentication_windows_log_level"]
+        domains = values["authentication_windows_default_domain"].split(",")
+        self.matcher = NameMatcher([d for d in domains if d])
+        if self._customRunner is not None:
+            self.runInThread = self._customRunner
+        else:
+            if self._runner is not None:
+                self._runner.stop()
+            self._runner = ThreadRunner(self._reactor, values["authentication_windows_threads"])
+            self.runInThread = self._runner
+        if self._customResolver is not None:
+            self.groupResolver = self._customResolver
+        else:
+            self.groupResolver = self._resolverFor(values["authentication_windows_group_source"])
+
+    def _resolverFor(self, source: str) -> Any:
+        resolvers: List[Any] = []
+        for name in source.split(","):
+            if name == "os":
+                resolvers.append(OSGroupResolver(self.matcher, self.runInThread))
+            elif name == "file":
+                groupFile = self.variables["authentication_windows_group_file"]
+                if not groupFile:
+                    raise ValueError(
+                        "authentication_windows_group_source names file but "
+                        "authentication_windows_group_file is not set"
+                    )
+                resolvers.append(FileGroupResolver(groupFile, self.matcher, self.runInThread))
+        if not resolvers:
+            return NoGroupResolver()
+        return resolvers[0] if len(resolvers) == 1 else CombinedGroupResolver(resolvers)
+
+    def initialize(self, settings: Any) -> None:
+        """
+        Load: read the system variables from C{settings} (its
+        C{pluginVariables}), or keep the constructor's configuration when
+        C{settings} is L{None}; check that pyspnego is importable and the
+        files exist; point pyspnego at the NTLM user file and the keytab.
+
+        pyspnego reads its NTLM credentials only from the C{NTLM_USER_FILE}
+        environment variable (and GSSAPI its keytab from C{KRB5_KTNAME}),
+        at every login: when the variables name files, the environment is
+        set here, once, on the reactor thread, before this method serves a
+        login; it is never changed per login.
+
+        @raise ValueError: a bad value, a missing file or no pyspnego.
+        """
+        if settings is not None:
+            self.variables = variableValues(self, settings)
+        values = self.variables
+        self.log.level = values["authentication_windows_log_level"]
+        try:
+            import spnego  # noqa: F401
+        except ImportError:
+            raise ValueError("authentication_windows needs pyspnego: pip install pyspnego") from None
+        _silencePyspnegoTokens()
+        if values["authentication_windows_group_file"]:
+            path = _checkReadableFile(
+                values["authentication_windows_group_file"], "group file", self.log
+            )
+            values["authentication_windows_group_file"] = path
+            with open(path, encoding="utf-8") as f:
+                try:
+                    parseGroupFile(f.read())
+                except GroupFileError as e:
+                    raise ValueError(f"group file {path}: {e}") from None
+        if "os" in values["authentication_windows_group_source"].split(",") and os.name == "nt":
+            raise ValueError(
+                "authentication_windows_group_source=os needs the POSIX group "
+                "database; use file on Windows"
+            )
+        environment: Dict[str, str] = {}
+        if values["authentication_windows_ntlm_user_file"]:
+            path = _checkReadableFile(
+                values["authentication_windows_ntlm_user_file"], "NTLM user file", self.log
+            )
+            values["authentication_windows_ntlm_user_file"] = path
+            environment["NTLM_USER_FILE"] = path
+        if values["authentication_windows_keytab"]:
+            path = _checkReadableFile(values["authentication_windows_keytab"], "keytab", self.log)
+            values["authentication_windows_keytab"] = path
+            environment["KRB5_KTNAME"] = "FILE:" + path
+        self._configure()
+        for name, value in environment.items():
+            os.environ[name] = value
+        if os.name != "nt" and not os.environ.get("NTLM_USER_FILE"):
+            self.log.warning(
+                "authentication_windows: no NTLM user file (authentication_windows_"
+                "ntlm_user_file or NTLM_USER_FILE): NTLM logins will fail"
+            )
+
+    def stop(self) -> None:
+        """
+        Stop the method's threads (they start again when needed).
+        """
+        if self._runner is not None:
+            self._runner.stop()
+
+    def principalNameData(self) -> bytes:
+        """
+        The data of the AuthSwitchRequest: the principal name in UTF-8,
+        without a terminating NUL (libmysqlclient takes the whole packet as
+        the name), or a single 0 byte when none is sent.
+        """
+        values = self.variables
+        if not values["authentication_windows_use_principal_name"]:
+            return NO_PRINCIPAL_NAME
+        name = values["authentication_windows_principal_name"] or _processPrincipalName()
+        if not name:
+            return NO_PRINCIPAL_NAME
+        return name.encode("utf-8")
+
+    # -- IAuthMethod -----------------------------------------------------------------------
+
+    def credentialsCheckers(self) -> List[WindowsChecker]:
+        """
+        @return: the checker of L{IWindowsCredentials}.
+        """
+        return [WindowsChecker()]
+
+    def newExchange(self, context: LoginAttempt) -> WindowsExchange:
+        return WindowsExchange(self, context)
+
+    def hashPassword(self, password: bytes) -> bytes:
+        # No password is stored: IDENTIFIED WITH authentication_windows BY
+        # 'x' stores the mapping list as given, like AS 'x'.
+        return self.checkAuthString(password)
+
+    def checkAuthString(self, authString: bytes) -> bytes:
+        """
+        Refuse a malformed mapping list at C{CREATE USER} / C{ALTER USER}
+        (1827, with what is wrong); store a good one as written.
+        """
+        try:
+            text = authString.decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.InvalidAuthString(plugin=PLUGIN_NAME, reason="not UTF-8") from None
+        try:
+            mappings = parseMappings(text)
+        except MappingSyntaxError as e:
+            raise errors.InvalidAuthString(plugin=PLUGIN_NAME, reason=str(e)) from None
+        if not mappings:
+            raise errors.InvalidAuthString(
+                plugin=PLUGIN_NAME,
+                reason="name at least one Windows user or group: "
+                "'win_user_or_group[=mysql_user], ...'",
+            )
+        return authString
+
+
+theWindowsMethod = WindowsAuthMethod()
