@@ -405,7 +405,15 @@ class ExchangeTests(SynchronousTestCase):
             ),
             errors.MySQLError,
         )
-        self.assertIn("users", failure.value.message)
+        self.assertEqual(
+            (failure.value.errorCode, failure.value.sqlState, failure.value.message),
+            (
+                1827,
+                "HY000",
+                "Invalid authentication string for authentication_pam: the mapping 'users' "
+                "names no MySQL user (group=user)",
+            ),
+        )
 
 
 class VariablesTests(SynchronousTestCase):

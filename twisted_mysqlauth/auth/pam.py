@@ -454,7 +454,7 @@ class PAMMethod:
         try:
             self.parseAuthString(authString)
         except ValueError as e:
-            raise errors.WrongValueForVar(name="authentication_string", value=str(e)[:64]) from None
+            raise errors.InvalidAuthString(plugin=self.pluginName, reason=str(e)) from None
         return authString
 
     def parseAuthString(self, authString: bytes) -> PAMAuthString:
