@@ -19,7 +19,7 @@ import logging
 import os
 import pwd
 from types import SimpleNamespace
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from twisted.internet import defer
 from twisted.logger import Logger, formatEvent
@@ -69,6 +69,15 @@ NTLM_USERS = {
 }
 
 
+#: The group file of the tests: C{principal: group, group}.
+GROUPS = (
+    "# principal: groups\n"
+    "MyDomain\\dev1: MyDomain\\Developers\n"
+    "admin1: BUILTIN\\Administrators, Users\n"
+    "win_user: win_group\n"
+)
+
+
 def writeNTLMUserFile(path: str, users: Any = None) -> str:
     """
     Write an NTLM user file (mode 0600).
@@ -83,6 +92,24 @@ def writeNTLMUserFile(path: str, users: Any = None) -> str:
         f.writelines(lines)
     os.chmod(path, 0o600)
     return path
+
+
+def windowsFiles(case: Any, groups: str, users: Any = None) -> Tuple[str, str]:
+    """
+    Give C{case} its own copy of C{os.environ} (pyspnego reads
+    C{NTLM_USER_FILE} there, and C{initialize} sets it), and write an NTLM
+    user file and a group file in a new temporary folder.
+
+    @return: the paths of the user file and the group file.
+    """
+    case.patch(os, "environ", dict(os.environ))
+    directory = os.path.abspath(case.mktemp())
+    os.makedirs(directory)
+    userFile = writeNTLMUserFile(os.path.join(directory, "ntlm_users"), users)
+    groupFile = os.path.join(directory, "groups")
+    with open(groupFile, "w", encoding="utf-8") as f:
+        f.write(groups)
+    return userFile, groupFile
 
 
 def synchronous(function, *args):
@@ -228,21 +255,8 @@ class WindowsServerMixin(ProxyServerMixin):
     methodOptions: dict = {}
 
     def setUp(self) -> None:
-        # pyspnego reads NTLM_USER_FILE from os.environ: give each test its
-        # own copy, so initialize() changes nothing outside the test.
-        self.patch(os, "environ", dict(os.environ))
+        self.userFile, self.groupFile = windowsFiles(self, GROUPS)
         os.environ.pop("LM_COMPAT_LEVEL", None)
-        directory = self.mktemp()
-        os.makedirs(directory)
-        self.userFile = writeNTLMUserFile(os.path.join(directory, "ntlm_users"))
-        self.groupFile = os.path.join(directory, "groups")
-        with open(self.groupFile, "w", encoding="utf-8") as f:
-            f.write(
-                "# principal: groups\n"
-                "MyDomain\\dev1: MyDomain\\Developers\n"
-                "admin1: BUILTIN\\Administrators, Users\n"
-                "win_user: win_group\n"
-            )
         self.events: List[dict] = []
         options = dict(
             ntlmUserFile=self.userFile,
@@ -815,14 +829,8 @@ class ConfigurationTests(SynchronousTestCase):
     """
 
     def setUp(self) -> None:
-        self.patch(os, "environ", dict(os.environ))
+        self.userFile, self.groupFile = windowsFiles(self, "a: b\n")
         os.environ.pop("NTLM_USER_FILE", None)
-        directory = self.mktemp()
-        os.makedirs(directory)
-        self.userFile = writeNTLMUserFile(os.path.join(directory, "users"))
-        self.groupFile = os.path.join(directory, "groups")
-        with open(self.groupFile, "w") as f:
-            f.write("a: b\n")
         self.method = WindowsAuthMethod(runInThread=synchronous)
 
     def settings(self, **variables: str) -> SimpleNamespace:

@@ -39,7 +39,7 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from tests.test_plugins_integration import PluginProcessMixin
 from tests.test_proxy_integration import IDENTITY, IDENTITY_EXTERNAL, ProxyServerTestCase
 from tests.test_twistd import ROOT
-from tests.test_windows import NTLM_USERS, writeNTLMUserFile
+from tests.test_windows import GROUPS, NTLM_USERS, windowsFiles, writeNTLMUserFile
 from twisted_mysqlauth.auth.cachingsha2 import theCachingSHA2PasswordMethod
 from twisted_mysqlauth.auth.native import theNativePasswordMethod
 from twisted_mysqlauth.auth.nologin import theNoLoginMethod
@@ -67,87 +67,57 @@ WIN_PROXY_STATEMENTS = (
     "GRANT PROXY ON local_admin TO win_proxy;",
 )
 
-#: The group file of these tests.
-GROUPS = (
-    "MyDomain\\dev1: MyDomain\\Developers\n"
-    "admin1: BUILTIN\\Administrators\n"
-    "win_user: win_group\n"
-)
-
 #: A PyMySQL client with the C{authentication_windows_client} handler of
 #: L{twisted_mysqlauth.auth.windowsclient}, run as C{python -c PROGRAM
-#: SPEC}. The spec is C{{"attempts": [ATTEMPT, ...]}}; an attempt names the
-#: MySQL C{user}, the server (C{host}/C{port} or C{unixSocket}), the
-#: C{windowsUser} and C{windowsPassword}, the C{framing}, the C{query},
-#: and optionally C{longNegotiate} (use L{tests.test_windows.longNegotiateFactory}).
-#: It prints C{{"results": [...]}}, each with the sizes of the C{packets}
-#: the client plugin sent.
+#: SPEC}: L{tests.realclients}' PyMySQL login, with the handler in
+#: C{auth_plugin_map}. The spec is C{{"attempts": [ATTEMPT, ...]}}; an
+#: attempt is one of L{tests.realclients} plus the C{windowsUser} and
+#: C{windowsPassword}, optionally the C{framing} and C{longNegotiate} (use
+#: L{tests.test_windows.longNegotiateFactory}). Each result also has the
+#: sizes of the C{packets} the client plugin sent.
 PYMYSQL_WINDOWS_PROGRAM = r'''
+import functools
 import json
 import sys
 
+from tests import realclients
+from twisted_mysqlauth.auth.windowsclient import pymysqlHandler
 
-def main():
-    spec = json.loads(sys.argv[1])
-    try:
-        import pymysql
-    except ImportError as e:
-        print(json.dumps({"unavailable": "PyMySQL cannot be imported: %s" % (e,)}))
-        return
-    from twisted_mysqlauth.auth.windowsclient import pymysqlHandler
+spec = json.loads(sys.argv[1])
+try:
+    import pymysql
+except ImportError as e:
+    print(json.dumps({"unavailable": "PyMySQL cannot be imported: %s" % (e,)}))
+    sys.exit(0)
+connect = pymysql.connect
+results = []
+for attempt in spec["attempts"]:
+    factory = None
+    if attempt.get("longNegotiate"):
+        from tests.test_windows import longNegotiateFactory
 
-    results = []
-    for attempt in spec["attempts"]:
-        factory = None
-        if attempt.get("longNegotiate"):
-            from tests.test_windows import longNegotiateFactory
+        factory = longNegotiateFactory(attempt["windowsUser"], attempt["windowsPassword"])
+    made = []
 
-            factory = longNegotiateFactory(attempt["windowsUser"], attempt["windowsPassword"])
-        base = pymysqlHandler(
+    class Recording(
+        pymysqlHandler(
             attempt["windowsUser"],
             attempt["windowsPassword"],
             framing=attempt.get("framing", "libmysqlclient"),
             contextFactory=factory,
         )
-        made = []
+    ):
+        def __init__(self, connection):
+            super().__init__(connection)
+            made.append(self)
 
-        class Recording(base):
-            def __init__(self, connection):
-                super().__init__(connection)
-                made.append(self)
-
-        kwargs = dict(
-            user=attempt["user"],
-            connect_timeout=10,
-            read_timeout=10,
-            ssl_disabled=True,
-            auth_plugin_map={"authentication_windows_client": Recording},
-        )
-        if attempt.get("unixSocket"):
-            kwargs["unix_socket"] = attempt["unixSocket"]
-        else:
-            kwargs["host"] = attempt["host"]
-            kwargs["port"] = attempt["port"]
-        packets = lambda: made[0].initiator.packets if made else []
-        try:
-            conn = pymysql.connect(**kwargs)
-        except Exception as e:
-            args = getattr(e, "args", ())
-            errno = args[0] if args and isinstance(args[0], int) else None
-            msg = args[1] if len(args) > 1 else str(e)
-            results.append({"ok": False, "errno": errno, "msg": str(msg), "packets": packets()})
-            continue
-        try:
-            cursor = conn.cursor()
-            cursor.execute(attempt["query"])
-            rows = [list(row) for row in cursor.fetchall()]
-            results.append({"ok": True, "rows": rows, "packets": packets()})
-        finally:
-            conn.close()
-    print(json.dumps({"results": results}))
-
-
-main()
+    pymysql.connect = functools.partial(
+        connect, auth_plugin_map={"authentication_windows_client": Recording}
+    )
+    result = realclients.attemptLogin("pymysql", attempt)
+    result["packets"] = made[0].initiator.packets if made else []
+    results.append(result)
+print(json.dumps({"results": results}))
 '''
 
 
@@ -173,17 +143,9 @@ class WindowsServerTestCase(ProxyServerTestCase):
             import spnego  # noqa: F401
         except ImportError:
             raise SkipTest("pyspnego is not installed")
-        # pyspnego reads NTLM_USER_FILE from os.environ: initialize() sets it
-        # in a copy that this test owns.
-        self.patch(os, "environ", dict(os.environ))
-        directory = os.path.abspath(self.mktemp())
-        os.makedirs(directory)
-        self.userFile = writeNTLMUserFile(
-            os.path.join(directory, "ntlm_users"), {**NTLM_USERS, **self.extraNTLMUsers}
+        self.userFile, self.groupFile = windowsFiles(
+            self, GROUPS, {**NTLM_USERS, **self.extraNTLMUsers}
         )
-        self.groupFile = os.path.join(directory, "groups")
-        with open(self.groupFile, "w", encoding="utf-8") as f:
-            f.write(GROUPS)
         options = dict(
             ntlmUserFile=self.userFile,
             groupSource="file",

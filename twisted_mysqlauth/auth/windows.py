@@ -673,7 +673,7 @@ class WindowsChecker:
         credentials.finalToken = result.output or None
         log.note(
             "authentication_windows: {principal} ({who}) authenticated by {protocol} "
-            "in {rounds} rounds, as '{target}' through the mapping {mapping!r}",
+            "in {rounds} rounds, as '{target}' through the mapping '{mapping}'",
             principal=principal,
             who=who,
             protocol=result.protocol or "SPNEGO",
@@ -846,14 +846,25 @@ class WindowsExchange:
 # -- the method ---------------------------------------------------------------------
 
 
-def parseLogLevel(text: str) -> int:
+def numberFrom(low: int, high: int) -> Callable[[str], int]:
     """
-    C{authentication_windows_log_level}: 0 to 4.
+    @return: a parser of a whole number from C{low} to C{high}.
     """
-    value = text.strip()
-    if not value.isdigit() or not 0 <= int(value) <= 4:
-        raise ValueError(f"must be a number from 0 to 4, not {text!r}")
-    return int(value)
+
+    def parse(text: str) -> int:
+        value = text.strip()
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise ValueError(f"must be a number from {low} to {high}, not {text!r}")
+        return int(value)
+
+    return parse
+
+
+#: C{authentication_windows_log_level}: 0 to 4.
+parseLogLevel = numberFrom(LOG_NOTHING, LOG_DEBUG)
+
+#: C{authentication_windows_threads}: 1 to 64.
+parseThreads = numberFrom(1, 64)
 
 
 _SWITCH_VALUES = {"on": True, "1": True, "true": True, "yes": True,
@@ -893,16 +904,6 @@ def parseDomainList(text: str) -> str:
         if any(c in name for c in "\\@ "):
             raise ValueError(f"{name!r} is not a domain name")
     return ",".join(names)
-
-
-def parseThreads(text: str) -> int:
-    """
-    C{authentication_windows_threads}: 1 to 64.
-    """
-    value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= 64:
-        raise ValueError(f"must be a number from 1 to 64, not {text!r}")
-    return int(value)
 
 
 def _processPrincipalName() -> Optional[str]:

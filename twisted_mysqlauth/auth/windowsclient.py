@@ -235,21 +235,18 @@ class WindowsClientHandler:
     C{MySQLTestClient(b"win_proxy", authHandlers={"authentication_windows_client":
     WindowsClientHandler("MyDomain\\\\rafal", "pw")})}.
 
+    It takes the arguments of L{WindowsAuthInitiator}.
+
     @ivar initiator: the L{WindowsAuthInitiator} of the last login.
     """
 
-    def __init__(
-        self,
-        username: Optional[str] = None,
-        password: Optional[str] = None,
-        framing: str = LIBMYSQLCLIENT,
-        contextFactory: Optional[Callable[[Optional[str]], Any]] = None,
-    ) -> None:
-        self._arguments = (username, password, framing, contextFactory)
+    def __init__(self, *arguments: Any, **options: Any) -> None:
+        self._arguments = arguments
+        self._options = options
         self.initiator: Optional[WindowsAuthInitiator] = None
 
     def __call__(self, client: Any) -> "WindowsClientHandler":
-        self.initiator = WindowsAuthInitiator(*self._arguments)
+        self.initiator = WindowsAuthInitiator(*self._arguments, **self._options)
         return self
 
     def start(self, data: bytes) -> List[bytes]:
@@ -263,16 +260,12 @@ class WindowsClientHandler:
         return self.initiator.moreData(payload[1:])
 
 
-def pymysqlHandler(
-    username: Optional[str] = None,
-    password: Optional[str] = None,
-    framing: str = LIBMYSQLCLIENT,
-    contextFactory: Optional[Callable[[Optional[str]], Any]] = None,
-) -> type:
+def pymysqlHandler(*arguments: Any, **options: Any) -> type:
     """
     A PyMySQL authentication plugin handler class for
     C{authentication_windows_client}, for C{pymysql.connect(...,
-    auth_plugin_map={"authentication_windows_client": cls})}.
+    auth_plugin_map={"authentication_windows_client": cls})}; the arguments
+    are those of L{WindowsAuthInitiator}.
 
     PyMySQL makes one handler per connection and calls its
     C{authenticate(packet)} with the AuthSwitchRequest (read up to the
@@ -284,7 +277,7 @@ def pymysqlHandler(
     class WindowsAuthPlugin:
         def __init__(self, connection: Any) -> None:
             self.connection = connection
-            self.initiator = WindowsAuthInitiator(username, password, framing, contextFactory)
+            self.initiator = WindowsAuthInitiator(*arguments, **options)
 
         def authenticate(self, packet: Any) -> Any:
             from pymysql import err
