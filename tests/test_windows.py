@@ -23,9 +23,9 @@ from typing import Any, List, Optional, Tuple
 
 from twisted.internet import defer
 from twisted.logger import Logger, formatEvent
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from tests.test_proxy import IDENTITY, LOCALHOST, SOCKET, ProxyServerMixin, denied
+from tests.test_proxy import LOCALHOST, SOCKET, ProxyServerMixin, denied
 from twisted_mysqlauth.accounts.model import AccountName, PutAccount
 from twisted_mysqlauth.auth.mapping import Mapping
 from twisted_mysqlauth.auth.native import theNativePasswordMethod
@@ -101,7 +101,12 @@ def windowsFiles(case: Any, groups: str, users: Any = None) -> Tuple[str, str]:
     user file and a group file in a new temporary folder.
 
     @return: the paths of the user file and the group file.
+    @raise SkipTest: pyspnego is not installed.
     """
+    try:
+        import spnego  # noqa: F401
+    except ImportError:
+        raise SkipTest("pyspnego is not installed (pip install 'twisted_mysqlauth[windows]')")
     case.patch(os, "environ", dict(os.environ))
     directory = os.path.abspath(case.mktemp())
     os.makedirs(directory)
@@ -348,7 +353,9 @@ class NTLMLoginTests(WindowsServerMixin, SynchronousTestCase):
         """
         handler = self.handler("Rafal")
         user, current, proxy, external = self.windowsIdentity("sql_admin", handler)
-        self.assertEqual((user, current, proxy, external), ("sql_admin@localhost", "sql_admin@%", None, "Rafal"))
+        self.assertEqual(
+            (user, current, proxy, external), ("sql_admin@localhost", "sql_admin@%", None, "Rafal")
+        )
         self.assertTrue(handler.initiator.complete)
         self.assertEqual(handler.initiator.rounds, 2)
 
@@ -898,6 +905,20 @@ class ConfigurationTests(SynchronousTestCase):
         ):
             error = self.assertRaises(ValueError, self.method.initialize, self.settings(**variables))
             self.assertIn(text, str(error))
+
+    def test_refusedChangesNothing(self) -> None:
+        """
+        A refused configuration leaves the method as it was.
+        """
+        self.method.initialize(self.settings(log_level="3"))
+        before = dict(self.method.variables)
+        self.assertRaises(
+            ValueError,
+            self.method.initialize,
+            self.settings(log_level="1", ntlm_user_file="/nonexistent/users"),
+        )
+        self.assertEqual(self.method.variables, before)
+        self.assertEqual(self.method.log.level, 3)
 
     def test_badGroupFile(self) -> None:
         """

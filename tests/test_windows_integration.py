@@ -139,10 +139,6 @@ class WindowsServerTestCase(ProxyServerTestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        try:
-            import spnego  # noqa: F401
-        except ImportError:
-            raise SkipTest("pyspnego is not installed")
         self.userFile, self.groupFile = windowsFiles(
             self, GROUPS, {**NTLM_USERS, **self.extraNTLMUsers}
         )

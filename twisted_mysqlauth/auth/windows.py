@@ -76,6 +76,9 @@ LOG_NOTHING, LOG_ERRORS, LOG_WARNINGS, LOG_NOTES, LOG_DEBUG = range(5)
 #: The group sources C{authentication_windows_group_source} may name.
 GROUP_SOURCES = ("os", "file")
 
+#: The group source by default: the OS group database, where there is one.
+DEFAULT_GROUP_SOURCE = "none" if os.name == "nt" else "os"
+
 #: The first bytes of an NTLM AUTHENTICATE message.
 _NTLM_AUTHENTICATE = b"NTLMSSP\x00\x03\x00\x00\x00"
 
@@ -645,6 +648,8 @@ class WindowsChecker:
         if chosen is None:
             try:
                 groups = await defer.maybeDeferred(method.groupResolver.groupsOf, principal)
+            except defer.CancelledError:
+                raise
             except Exception as e:
                 log.error(
                     "authentication_windows: the groups of {principal} could not be "
@@ -705,6 +710,9 @@ class WindowsChecker:
                 result = await method.runInThread(
                     acceptStep, method.contextFactory, context, token
                 )
+            except defer.CancelledError:
+                # The client left or the login timed out.
+                raise
             except Exception as e:
                 # A bad token or a wrong password (pyspnego's SpnegoError), a
                 # weak NTLM response, or the acceptor cannot work: all refuse.
@@ -750,10 +758,10 @@ def _isClientFailure(error: BaseException) -> bool:
     if isinstance(error, WeakNTLMResponse):
         return True
     try:
-        from spnego.exceptions import FeatureMissingError, SpnegoError
+        from spnego.exceptions import SpnegoError
     except ImportError:
         return False
-    return isinstance(error, SpnegoError) and not isinstance(error, FeatureMissingError)
+    return isinstance(error, SpnegoError)
 
 
 # -- the exchange ----------------------------------------------------------------------
@@ -918,8 +926,9 @@ def _processPrincipalName() -> Optional[str]:
 
         size = ctypes.c_ulong(1024)
         buffer = ctypes.create_unicode_buffer(size.value)
-        # NameUserPrincipal = 8
-        if not ctypes.windll.secur32.GetUserNameExW(8, buffer, ctypes.byref(size)):  # type: ignore[attr-defined]
+        secur32 = ctypes.windll.secur32  # type: ignore[attr-defined]
+        # 8: NameUserPrincipal.
+        if not secur32.GetUserNameExW(8, buffer, ctypes.byref(size)):
             return None
         return buffer.value or None
     except Exception:
@@ -985,7 +994,7 @@ class WindowsAuthMethod:
             "", str.strip, "the Kerberos keytab (empty: $KRB5_KTNAME or the default)"
         ),
         "authentication_windows_group_source": SystemVariable(
-            "os", parseGroupSource, "where groups come from: os, file, os,file or none"
+            DEFAULT_GROUP_SOURCE, parseGroupSource, "where groups come from: os, file, os,file or none"
         ),
         "authentication_windows_group_file": SystemVariable(
             "", str.strip, "the group mapping file (principal: group, group)"
@@ -1005,7 +1014,7 @@ class WindowsAuthMethod:
         principalName: Optional[str] = None,
         ntlmUserFile: Optional[str] = None,
         keytab: Optional[str] = None,
-        groupSource: str = "os",
+        groupSource: str = DEFAULT_GROUP_SOURCE,
         groupFile: Optional[str] = None,
         defaultDomains: Sequence[str] = (),
         threads: int = 4,
@@ -1029,6 +1038,7 @@ class WindowsAuthMethod:
         self._runner: Optional[ThreadRunner] = None
         self.contextFactory = contextFactory or spnegoAcceptorContext
         self.log = WindowsLog(logLevel, logger)
+        _silencePyspnegoTokens()
         self.variables: Dict[str, Any] = {
             "authentication_windows_log_level": logLevel,
             "authentication_windows_use_principal_name": usePrincipalName,
@@ -1093,15 +1103,12 @@ class WindowsAuthMethod:
 
         @raise ValueError: a bad value, a missing file or no pyspnego.
         """
-        if settings is not None:
-            self.variables = variableValues(self, settings)
-        values = self.variables
-        self.log.level = values["authentication_windows_log_level"]
+        # Checked on a copy: a refused configuration changes nothing.
+        values = dict(self.variables if settings is None else variableValues(self, settings))
         try:
             import spnego  # noqa: F401
         except ImportError:
             raise ValueError("authentication_windows needs pyspnego: pip install pyspnego") from None
-        _silencePyspnegoTokens()
         if values["authentication_windows_group_file"]:
             path = _checkReadableFile(
                 values["authentication_windows_group_file"], "group file", self.log
@@ -1117,6 +1124,14 @@ class WindowsAuthMethod:
                 "authentication_windows_group_source=os needs the POSIX group "
                 "database; use file on Windows"
             )
+        if (
+            "file" in values["authentication_windows_group_source"].split(",")
+            and not values["authentication_windows_group_file"]
+        ):
+            raise ValueError(
+                "authentication_windows_group_source names file but "
+                "authentication_windows_group_file is not set"
+            )
         environment: Dict[str, str] = {}
         if values["authentication_windows_ntlm_user_file"]:
             path = _checkReadableFile(
@@ -1128,6 +1143,7 @@ class WindowsAuthMethod:
             path = _checkReadableFile(values["authentication_windows_keytab"], "keytab", self.log)
             values["authentication_windows_keytab"] = path
             environment["KRB5_KTNAME"] = "FILE:" + path
+        self.variables = values
         self._configure()
         for name, value in environment.items():
             os.environ[name] = value
