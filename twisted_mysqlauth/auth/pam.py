@@ -58,7 +58,7 @@ from twisted_mysqlauth.auth.pampool import (
     PAMResult,
     PAMWorkerPool,
 )
-from twisted_mysqlauth.auth.registry import SystemVariable, variableValues
+from twisted_mysqlauth.auth.registry import SystemVariable, parseSwitch, variableValues
 from twisted_mysqlauth.credentials import IAccountCredentials
 from twisted_mysqlauth.interfaces import IAuthExchange, IAuthMethod
 
@@ -84,15 +84,6 @@ MAX_ANSWER = 4096
 
 #: C{PAM_TTY} as the server sets it.
 PAM_TTY = "mysql"
-
-
-def _boolean(text: str) -> bool:
-    value = text.strip().upper()
-    if value in ("ON", "1", "TRUE", "YES"):
-        return True
-    if value in ("OFF", "0", "FALSE", "NO"):
-        return False
-    raise ValueError(f"{text!r} is not ON or OFF")
 
 
 def _poolSize(text: str) -> int:
@@ -380,7 +371,7 @@ class PAMMethod:
             ),
             f"{prefix}_allow_insecure_transport": SystemVariable(
                 "OFF",
-                _boolean,
+                parseSwitch,
                 "Accept PAM passwords over plain TCP, where anyone on the path reads "
                 "them (insecure).",
             ),
@@ -533,7 +524,7 @@ class MariaDBPAMMethod(PAMMethod):
     def systemVariables(self):
         variables = dict(super().systemVariables)
         variables["pam_use_cleartext_plugin"] = SystemVariable(
-            "OFF", _boolean, "Talk to mysql_clear_password clients instead of dialog."
+            "OFF", parseSwitch, "Talk to mysql_clear_password clients instead of dialog."
         )
         return variables
 

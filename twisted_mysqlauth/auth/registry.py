@@ -125,6 +125,31 @@ class SystemVariable:
     description: str = ""
 
 
+_SWITCH_VALUES = {
+    "on": True,
+    "1": True,
+    "true": True,
+    "yes": True,
+    "off": False,
+    "0": False,
+    "false": False,
+    "no": False,
+}
+
+
+def parseSwitch(text: str) -> bool:
+    """
+    Read an ON/OFF system variable (also 1/0, TRUE/FALSE, YES/NO, in any
+    case).
+
+    @raise ValueError: it is none of these.
+    """
+    value = _SWITCH_VALUES.get(text.strip().lower())
+    if value is None:
+        raise ValueError(f"must be ON or OFF, not {text!r}")
+    return value
+
+
 def _declared(variable: Any) -> SystemVariable:
     # A bare default text is a variable whose value is that text.
     if isinstance(variable, str):

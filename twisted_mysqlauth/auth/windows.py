@@ -51,7 +51,7 @@ from twisted_mysqlauth import errors
 from twisted_mysqlauth.accounts.model import Account
 from twisted_mysqlauth.auth.base import LoginAttempt, MalformedResponse, ReadMore, TryLogin
 from twisted_mysqlauth.auth.mapping import Mapping, MappingSyntaxError, parseMappings
-from twisted_mysqlauth.auth.registry import SystemVariable, variableValues
+from twisted_mysqlauth.auth.registry import SystemVariable, parseSwitch, variableValues
 from twisted_mysqlauth.auth.windowsclient import (
     CLIENT_PLUGIN_NAME,
     FIRST_PACKET_LIMIT,
@@ -873,20 +873,6 @@ parseLogLevel = numberFrom(LOG_NOTHING, LOG_DEBUG)
 
 #: C{authentication_windows_threads}: 1 to 64.
 parseThreads = numberFrom(1, 64)
-
-
-_SWITCH_VALUES = {"on": True, "1": True, "true": True, "yes": True,
-                  "off": False, "0": False, "false": False, "no": False}
-
-
-def parseSwitch(text: str) -> bool:
-    """
-    An ON/OFF variable.
-    """
-    value = _SWITCH_VALUES.get(text.strip().lower())
-    if value is None:
-        raise ValueError(f"must be ON or OFF, not {text!r}")
-    return value
 
 
 def parseGroupSource(text: str) -> str:
