@@ -700,6 +700,35 @@ class PoolTests(TestCase):
             yield pool.close()
 
     @defer.inlineCallbacks
+    def test_spawnFails(self):
+        """
+        A worker that cannot be started (no file descriptors left) fails its
+        login and holds no slot: once processes can start again, logins go
+        on.
+        """
+        failing = []
+
+        class Reactor:
+            def __getattr__(self, name):
+                return getattr(reactor, name)
+
+            def spawnProcess(self, *args, **kwargs):
+                if failing:
+                    raise OSError(24, "Too many open files")
+                return reactor.spawnProcess(*args, **kwargs)
+
+        pool = PAMWorkerPool(Reactor(), 1)
+        self.addCleanup(pool.close)
+        failing.append(True)
+        for _ in range(3):
+            with self.assertRaises(WorkerFailed):
+                yield pool.authenticate(self.request("permit"), self.answer())
+        self.assertEqual((pool.workers, pool.busy), ([], 0))
+        failing.clear()
+        result = yield pool.authenticate(self.request("permit"), self.answer())
+        self.assertTrue(result.succeeded)
+
+    @defer.inlineCallbacks
     def test_close(self):
         yield self.pool.authenticate(self.request("permit"), self.answer())
         workers = self.pool.workers
@@ -749,6 +778,8 @@ class CheckerTests(SynchronousTestCase):
         )
         self.assertEqual(self.successResultOf(d), b"developer")
         self.assertEqual(credentials.externalUser, "alice")
+        # The password is not kept once PAM is done.
+        self.assertEqual(credentials.password, b"")
 
     def test_renamed(self) -> None:
         from twisted_mysqlauth.auth.pampool import PAMResult
@@ -768,6 +799,7 @@ class CheckerTests(SynchronousTestCase):
         )
         self.failureResultOf(d, UnauthorizedLogin)
         self.assertIsNone(credentials.externalUser)
+        self.assertEqual(credentials.password, b"")
 
 
 class ServiceShutdownTests(TestCase):

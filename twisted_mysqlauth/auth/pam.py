@@ -219,6 +219,8 @@ class _Conversation:
             if style == PROMPT_ECHO_OFF and self.passwordUnused:
                 self.passwordUnused = False
                 answers.append(self.credentials.password)
+                # Handed to PAM: the connection need not keep it.
+                self.credentials.password = b""
                 continue
             self.asked += 1
             if self.asked > MAX_QUESTIONS:
@@ -261,6 +263,13 @@ class PAMChecker:
             return defer.ensureDeferred(conversation.converse(messages))
 
         d = method.pool().authenticate(request, converse)
+
+        def forget(result):
+            # Whatever happened, the password is not kept for the session.
+            credentials.password = b""
+            return result
+
+        d.addBoth(forget)
         d.addCallback(self._decide, credentials, request)
         return d
 

@@ -345,12 +345,19 @@ class PAMWorkerPool:
             job = self._waiting.popleft()
             if self._idle:
                 self._start(self._idle.pop(), job)
-            else:
+                continue
+            try:
                 worker = job.worker = self._spawn()
-                worker.ready.addCallbacks(
-                    lambda worker, job=job: self._start(worker, job),
-                    lambda reason, job=job: job.fail(reason),
-                )
+            except Exception as e:
+                # No process (out of file descriptors or memory): this login
+                # fails, and the slot stays free for the next.
+                self._log.error("cannot start a PAM worker: {error}", error=e)
+                job.fail(Failure(WorkerFailed(f"cannot start a PAM worker: {e}")))
+                continue
+            worker.ready.addCallbacks(
+                lambda worker, job=job: self._start(worker, job),
+                lambda reason, job=job: job.fail(reason),
+            )
 
     def _start(self, worker: PAMWorker, job: "_Job") -> None:
         if job.done.called:
@@ -363,7 +370,6 @@ class PAMWorkerPool:
         if self._trigger is None:
             self._trigger = self.reactor.addSystemEventTrigger("before", "shutdown", self.close)
         worker = PAMWorker(self)
-        self._all.append(worker)
         self.reactor.spawnProcess(
             worker,
             self.command[0],
@@ -371,6 +377,8 @@ class PAMWorkerPool:
             env=dict(WORKER_ENVIRONMENT),
             childFDs={0: "w", 1: "r", 2: "r"},
         )
+        # Counted only once it exists: a spawn that raised holds no slot.
+        self._all.append(worker)
         return worker
 
     def _workerIdle(self, worker: PAMWorker) -> None:
