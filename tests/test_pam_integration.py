@@ -504,6 +504,8 @@ class BlockingTests(PAMServerTestCase):
 
     connectTimeout = 3.0
     pamOptions = {"poolSize": 4, "allowInsecureTransport": True}
+    #: Fail in seconds, not trial's two minutes, if a login is never cut off.
+    timeout = 40
     statements = (
         "CREATE USER 'held'@'localhost' IDENTIFIED WITH authentication_pam AS 'mysqlauth-held'",
         "CREATE USER 'hung'@'localhost' IDENTIFIED WITH authentication_pam AS 'mysqlauth-hung'",
@@ -590,8 +592,12 @@ class BlockingTests(PAMServerTestCase):
         kills the worker process; the next login gets a new one.
         """
         d = self.login(b"hung", b"x", plugin="mysql_clear_password")
-        yield deferLater(reactor, 0.5, lambda: None)
-        workers = self.authenticationPAM.pool().workers
+        pool = self.authenticationPAM.pool()
+        for _ in range(250):
+            if pool.workers and pool.workers[0].ready.called:
+                break
+            yield deferLater(reactor, 0.02, lambda: None)
+        workers = pool.workers
         self.assertEqual(len(workers), 1)
         pid = workers[0].transport.pid
         with self.assertRaises(Exception):
