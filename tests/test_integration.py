@@ -53,7 +53,12 @@ from twisted_mysqlauth.keys import (
     serverTLSOptions,
 )
 from twisted_mysqlauth.protocol import MySQLServerProtocol
-from twisted_mysqlauth.server import SERVER_VERSION, MySQLServerFactory
+from twisted_mysqlauth.server import (
+    SERVER_VERSION,
+    MySQLServerFactory,
+    PromptTCPPort,
+    PromptUNIXPort,
+)
 
 # -- accounts ------------------------------------------------------------------
 
@@ -297,6 +302,10 @@ class ServerTestCase(TestCase):
     #: More keyword arguments of the server's configuration.
     serverOptions: Dict[str, Any] = {}
 
+    #: Listen with the ports of L{twisted_mysqlauth.server.serverEndpoint}
+    #: rather than the reactor's stock ones.
+    promptPorts = False
+
     @defer.inlineCallbacks
     def setUp(self):
         directory = os.path.abspath(self.mktemp())
@@ -325,7 +334,11 @@ class ServerTestCase(TestCase):
         self.portal = RecordingPortal(self.factory.portal)
         self.factory.portal = self.portal
 
-        tcpPort = reactor.listenTCP(0, self.factory, interface="127.0.0.1")
+        if self.promptPorts:
+            tcpPort = PromptTCPPort(0, self.factory, interface="127.0.0.1", reactor=reactor)
+            tcpPort.startListening()
+        else:
+            tcpPort = reactor.listenTCP(0, self.factory, interface="127.0.0.1")
         self.addCleanup(tcpPort.stopListening)
         self.port = tcpPort.getHost().port
         # A short directory: a UNIX socket path must fit in 108 bytes,
@@ -333,7 +346,11 @@ class ServerTestCase(TestCase):
         socketDirectory = tempfile.mkdtemp(prefix="tma-")
         self.addCleanup(shutil.rmtree, socketDirectory, True)
         self.socketPath = os.path.join(socketDirectory, "mysqld.sock")
-        unixPort = reactor.listenUNIX(self.socketPath, self.factory)
+        if self.promptPorts:
+            unixPort = PromptUNIXPort(self.socketPath, self.factory, reactor=reactor)
+            unixPort.startListening()
+        else:
+            unixPort = reactor.listenUNIX(self.socketPath, self.factory)
         self.addCleanup(unixPort.stopListening)
         self.addCleanup(self._closeConnections)
 
@@ -1624,3 +1641,46 @@ class MariaDBAccountSQLTests(ServerTestCase):
         steps = self.stepsOf(ROOT)
         self.assertEqual(steps[0], FULL_AUTHENTICATION)
         self.assertEqual(steps[-1], FULL_AUTHENTICATION)
+
+
+# -- the same tests on the ports of serverEndpoint ------------------------------
+
+
+class PromptPortsMariaDBCLITests(MariaDBCLITests):
+    """
+    L{MariaDBCLITests} on L{PromptTCPPort} and L{PromptUNIXPort}.
+    """
+
+    promptPorts = True
+
+
+class PromptPortsPyMySQLTests(PyMySQLTests):
+    """
+    L{PyMySQLTests} on L{PromptTCPPort} and L{PromptUNIXPort}.
+    """
+
+    promptPorts = True
+
+
+class PromptPortsTLSUnderLoadTests(TLSUnderLoadTests):
+    """
+    L{TLSUnderLoadTests} on L{PromptTCPPort}.
+    """
+
+    promptPorts = True
+
+
+class PromptPortsBadInputTests(BadInputTests):
+    """
+    L{BadInputTests} on L{PromptTCPPort} and L{PromptUNIXPort}.
+    """
+
+    promptPorts = True
+
+
+class PromptPortsSecureTransportTests(SecureTransportTests):
+    """
+    L{SecureTransportTests} on L{PromptTCPPort} and L{PromptUNIXPort}.
+    """
+
+    promptPorts = True

@@ -705,6 +705,86 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
         self.assertTrue(transport.disconnecting)
 
 
+class LoginTimeoutsTests(SynchronousTestCase):
+    """
+    Tests for L{LoginTimeouts}: one timer for every connection's login
+    deadline.
+    """
+
+    class Connection:
+        def __init__(self, log, name):
+            self.log = log
+            self.name = name
+
+        def _loginTimedOut(self):
+            self.log.append(self.name)
+
+    def setUp(self):
+        from twisted_mysqlauth.protocol import LoginTimeouts
+
+        self.clock = Clock()
+        self.timeouts = LoginTimeouts(self.clock)
+        self.log = []
+
+    def connection(self, name):
+        return self.Connection(self.log, name)
+
+    def test_eachAtItsDeadline(self):
+        """
+        Each connection times out when its own deadline passes, with one
+        timer pending at a time.
+        """
+        a, b, c = self.connection("a"), self.connection("b"), self.connection("c")
+        self.timeouts.add(a, 10)
+        self.clock.advance(3)
+        self.timeouts.add(b, 10)
+        self.clock.advance(1)
+        self.timeouts.add(c, 10)
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(5.9)
+        self.assertEqual(self.log, [])
+        self.clock.advance(0.1)
+        self.assertEqual(self.log, ["a"])
+        self.clock.advance(2.9)
+        self.assertEqual(self.log, ["a"])
+        self.clock.advance(0.1)
+        self.assertEqual(self.log, ["a", "b"])
+        self.clock.advance(1)
+        self.assertEqual(self.log, ["a", "b", "c"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_removed(self):
+        """
+        A removed connection does not time out; the timer goes once no
+        connection is left.
+        """
+        a, b = self.connection("a"), self.connection("b")
+        self.timeouts.add(a, 10)
+        self.timeouts.add(b, 10)
+        self.timeouts.remove(a)
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(10)
+        self.assertEqual(self.log, ["b"])
+        self.timeouts.add(a, 10)
+        self.timeouts.remove(a)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.timeouts.remove(a)
+
+    def test_timeoutLowered(self):
+        """
+        A connection whose deadline comes before an earlier connection's
+        (the timeout was lowered) still times out at its own deadline.
+        """
+        a, b = self.connection("a"), self.connection("b")
+        self.timeouts.add(a, 10)
+        call = self.timeouts.add(b, 2)
+        self.clock.advance(2)
+        self.assertEqual(self.log, ["b"])
+        self.clock.advance(8)
+        self.assertEqual(self.log, ["b", "a"])
+        self.assertFalse(call.active())
+
+
 class LoginStepsTests(ServerMixin, SynchronousTestCase):
     """
     The portal's steps, taken without Deferreds when the checker and the

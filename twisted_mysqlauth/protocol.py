@@ -122,6 +122,68 @@ def _usernameText(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
+class LoginTimeouts:
+    """
+    The login deadlines of a server's connections, kept by one timer
+    rather than a L{DelayedCall} per connection (making and cancelling one
+    per login, and the reactor's upkeep of cancelled calls, were a few per
+    cent of a login).
+
+    Connections are kept in the order of their deadlines, which is the order
+    they came in while the timeout stays the same; the timer is set for the
+    first. A connection whose deadline would come before the last one's (the
+    timeout was lowered) gets a L{DelayedCall} of its own, so that every
+    connection times out exactly when its own deadline passes.
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self._reactor = reactor
+        self._pending: dict = {}
+        self._timer: Any = None
+        self._last = float("-inf")
+
+    def add(self, protocol: Any, timeout: float) -> Any:
+        """
+        Call C{protocol._loginTimedOut()} in C{timeout} seconds unless
+        L{remove}d first.
+
+        @return: this object, or the L{DelayedCall} that does it.
+        """
+        deadline = self._reactor.seconds() + timeout
+        if deadline < self._last:
+            return self._reactor.callLater(timeout, protocol._loginTimedOut)
+        self._last = deadline
+        self._pending[protocol] = deadline
+        if self._timer is None:
+            self._timer = self._reactor.callLater(timeout, self._expire)
+        return self
+
+    def remove(self, protocol: Any) -> None:
+        """
+        Forget C{protocol}'s deadline (its login ended).
+        """
+        pending = self._pending
+        if pending.pop(protocol, None) is not None and not pending and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expire(self) -> None:
+        self._timer = None
+        pending = self._pending
+        now = self._reactor.seconds()
+        while pending:
+            protocol = next(iter(pending))
+            deadline = pending[protocol]
+            if deadline > now:
+                self._timer = self._reactor.callLater(deadline - now, self._expire)
+                return
+            del pending[protocol]
+            try:
+                protocol._loginTimedOut()
+            except Exception:
+                MySQLServerProtocol._log.failure("login timeout failed")
+
+
 class _NoMoreData:
     """
     The exchange of a login that needs none (C{--skip-grant-tables}).
@@ -195,7 +257,11 @@ class MySQLServerProtocol(Protocol):
             peerCredentials=peerCredentials,
         )
         self.attempt.channel = self
-        self._timeoutCall = config.reactor.callLater(config.connectTimeout, self._loginTimedOut)
+        timeouts = getattr(config, "loginTimeouts", None)
+        if timeouts is None:
+            self._timeoutCall = config.reactor.callLater(config.connectTimeout, self._loginTimedOut)
+        else:
+            self._timeoutCall = timeouts.add(self, config.connectTimeout)
         if not config.accounts.directory.hostAllowed(client):
             self._state = "closed"
             self._sendError(
@@ -250,9 +316,13 @@ class MySQLServerProtocol(Protocol):
             self.factory.loginAborted(self)
 
     def _cancelTimeout(self) -> None:
-        if self._timeoutCall is not None and self._timeoutCall.active():
-            self._timeoutCall.cancel()
-        self._timeoutCall = None
+        call = self._timeoutCall
+        if call is not None:
+            self._timeoutCall = None
+            if call.__class__ is LoginTimeouts:
+                call.remove(self)
+            elif call.active():
+                call.cancel()
 
     def _loginTimedOut(self) -> None:
         self._timeoutCall = None

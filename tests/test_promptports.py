@@ -1,0 +1,357 @@
+# Copyright (c) twisted_mysqlauth developers.
+# See LICENSE for details.
+"""
+Tests for the listening ports of L{twisted_mysqlauth.server.serverEndpoint}
+(L{PromptTCPPort}, L{PromptUNIXPort}): real sockets on the real reactor,
+with protocols that are not MySQL's, to check that they behave as a
+stock Twisted transport does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+from twisted.internet import defer, protocol, reactor
+from twisted.internet import tcp, unix
+from twisted.internet.endpoints import clientFromString, connectProtocol, serverFromString
+from twisted.internet.error import ConnectionDone
+from twisted.internet.posixbase import PosixReactorBase
+from twisted.internet.task import deferLater
+from twisted.trial.unittest import SkipTest, TestCase
+
+from twisted_mysqlauth.server import (
+    PromptTCPPort,
+    PromptTCPServer,
+    PromptUNIXPort,
+    PromptUNIXServer,
+    serverEndpoint,
+)
+
+
+class ScriptedServer(protocol.Protocol):
+    """
+    A server whose every event runs the factory's script for it.
+    """
+
+    def connectionMade(self):
+        self.factory.connections.append(self)
+        self.factory.script.get("connectionMade", lambda p: None)(self)
+
+    def dataReceived(self, data):
+        self.factory.script.get("dataReceived", lambda p, d: None)(self, data)
+
+    def connectionLost(self, reason):
+        self.factory.lost.append(reason)
+        if not self.factory.closed.called:
+            self.factory.closed.callback(None)
+
+
+class ScriptedFactory(protocol.ServerFactory):
+    protocol = ScriptedServer
+
+    def __init__(self, **script):
+        self.script = script
+        self.connections = []
+        self.lost = []
+        self.closed = defer.Deferred()
+
+
+class Collector(protocol.Protocol):
+    """
+    A client that keeps what it receives and tells when the server closes.
+    """
+
+    def __init__(self, toSend=b""):
+        self.received = []
+        self.toSend = toSend
+        self.done = defer.Deferred()
+
+    def connectionMade(self):
+        if self.toSend:
+            self.transport.write(self.toSend)
+
+    def dataReceived(self, data):
+        self.received.append(data)
+
+    def connectionLost(self, reason):
+        self.done.callback(b"".join(self.received))
+
+
+class PromptPortsMixin:
+    """
+    Listen with L{serverEndpoint} and connect a client.
+    """
+
+    def setUp(self):
+        if not isinstance(reactor, PosixReactorBase):
+            raise SkipTest("prompt ports need a POSIX reactor")
+
+    #: Whether to listen with a stock port instead, to check that the
+    #: tests' expectations are a stock transport's behaviour.
+    stock = False
+
+    @defer.inlineCallbacks
+    def listen(self, factory):
+        makeEndpoint = serverFromString if self.stock else serverEndpoint
+        port = yield makeEndpoint(reactor, self.description()).listen(factory)
+        self.addCleanup(port.stopListening)
+        self.assertIsInstance(port, self.portClass)
+        return port
+
+    @defer.inlineCallbacks
+    def exchange(self, factory, toSend=b""):
+        """
+        Listen, connect a L{Collector} that sends C{toSend}, and wait until
+        the server closes the connection.
+
+        @return: what the client received.
+        """
+        port = yield self.listen(factory)
+        client = Collector(toSend)
+        yield connectProtocol(clientFromString(reactor, self.clientDescription(port)), client)
+        received = yield client.done
+        yield factory.closed
+        return received
+
+    @defer.inlineCallbacks
+    def test_transport(self):
+        """
+        Connections are the prompt transport, a normal Twisted transport.
+        """
+        factory = ScriptedFactory(connectionMade=lambda p: p.transport.loseConnection())
+        yield self.exchange(factory)
+        self.assertIsInstance(factory.connections[0].transport, self.transportClass)
+
+    @defer.inlineCallbacks
+    def test_greetingThenClose(self):
+        """
+        What C{connectionMade} writes arrives; C{loseConnection} closes
+        after it, with a clean close (what is written before the close
+        happens is sent too, as by a stock transport).
+        """
+
+        def connectionMade(p):
+            p.transport.write(b"hello ")
+            p.transport.writeSequence([b"wor", b"ld"])
+            p.transport.loseConnection()
+            p.transport.write(b"ignored")
+
+        factory = ScriptedFactory(connectionMade=connectionMade)
+        received = yield self.exchange(factory)
+        self.assertEqual(received, b"hello worldignored")
+        factory.lost[0].trap(ConnectionDone)
+
+    @defer.inlineCallbacks
+    def test_answers(self):
+        """
+        What C{dataReceived} writes arrives, in order with what
+        C{connectionMade} wrote.
+        """
+
+        def dataReceived(p, data):
+            p.transport.write(data.upper())
+            if data.endswith(b"."):
+                p.transport.loseConnection()
+
+        factory = ScriptedFactory(
+            connectionMade=lambda p: p.transport.write(b">"), dataReceived=dataReceived
+        )
+        received = yield self.exchange(factory, b"abc.")
+        self.assertEqual(received, b">ABC.")
+
+    @defer.inlineCallbacks
+    def test_largeWrite(self):
+        """
+        A write larger than the kernel takes at once is finished when the
+        socket becomes writable again, then the connection closes.
+        """
+        big = os.urandom(8 * 1024 * 1024)
+
+        def dataReceived(p, data):
+            p.transport.write(big)
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        received = yield self.exchange(factory, b"go")
+        self.assertEqual(len(received), len(big))
+        self.assertEqual(received, big)
+
+    @defer.inlineCallbacks
+    def test_writeFromTimer(self):
+        """
+        Writes made outside the connection's events (a timer) take the
+        stock path and arrive.
+        """
+
+        def dataReceived(p, data):
+            def later():
+                p.transport.write(b"later")
+                p.transport.loseConnection()
+
+            reactor.callLater(0.01, later)
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        received = yield self.exchange(factory, b"x")
+        self.assertEqual(received, b"later")
+
+    @defer.inlineCallbacks
+    def test_abortInEvent(self):
+        """
+        C{abortConnection} while handling data drops what was written and
+        closes.
+        """
+
+        def dataReceived(p, data):
+            p.transport.write(b"never sent")
+            p.transport.abortConnection()
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        received = yield self.exchange(factory, b"x")
+        self.assertEqual(received, b"")
+
+    @defer.inlineCallbacks
+    def test_errorInConnectionMade(self):
+        """
+        A protocol that raises in C{connectionMade} does not stop the port:
+        the next connection is served.
+        """
+        calls = []
+
+        def connectionMade(p):
+            calls.append(p)
+            if len(calls) == 1:
+                raise ZeroDivisionError()
+            p.transport.write(b"ok")
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(connectionMade=connectionMade)
+        port = yield self.listen(factory)
+        first = Collector()
+        yield connectProtocol(clientFromString(reactor, self.clientDescription(port)), first)
+        yield deferLater(reactor, 0.05, lambda: None)
+        self.flushLoggedErrors(ZeroDivisionError)
+        calls[0].transport.loseConnection()
+        yield first.done
+        second = Collector()
+        yield connectProtocol(clientFromString(reactor, self.clientDescription(port)), second)
+        self.assertEqual((yield second.done), b"ok")
+
+    @defer.inlineCallbacks
+    def test_clientCloses(self):
+        """
+        The client's close is seen as a clean connection loss.
+        """
+        factory = ScriptedFactory(connectionMade=lambda p: p.transport.write(b"hi"))
+        port = yield self.listen(factory)
+        client = Collector()
+        yield connectProtocol(clientFromString(reactor, self.clientDescription(port)), client)
+        yield deferLater(reactor, 0.05, lambda: None)
+        client.transport.loseConnection()
+        yield factory.closed
+        factory.lost[0].trap(ConnectionDone)
+        self.assertEqual((yield client.done), b"hi")
+
+
+class PromptTCPPortTests(PromptPortsMixin, TestCase):
+    """
+    L{PromptTCPPort} through C{serverEndpoint(reactor, "tcp:...")}.
+    """
+
+    portClass = PromptTCPPort
+    transportClass = PromptTCPServer
+    initialNoDelay = sys.platform.startswith("linux")
+
+    def description(self):
+        return "tcp:0:interface=127.0.0.1"
+
+    def clientDescription(self, port):
+        return f"tcp:127.0.0.1:{port.getHost().port}"
+
+    @defer.inlineCallbacks
+    def test_noDelay(self):
+        """
+        Connections start with C{TCP_NODELAY} (on Linux, where accepted
+        sockets inherit it from the listening one), and C{setTcpNoDelay}
+        still turns it off and on.
+        """
+        states = []
+
+        def connectionMade(p):
+            states.append(p.transport.getTcpNoDelay())
+            p.transport.setTcpNoDelay(True)
+            states.append(p.transport.getTcpNoDelay())
+            p.transport.setTcpNoDelay(False)
+            states.append(p.transport.getTcpNoDelay())
+            p.transport.setTcpNoDelay(True)
+            states.append(p.transport.getTcpNoDelay())
+            p.transport.loseConnection()
+
+        yield self.exchange(ScriptedFactory(connectionMade=connectionMade))
+        self.assertEqual(states, [self.initialNoDelay, True, False, True])
+
+
+class PromptUNIXPortTests(PromptPortsMixin, TestCase):
+    """
+    L{PromptUNIXPort} through C{serverEndpoint(reactor, "unix:...")}.
+    """
+
+    portClass = PromptUNIXPort
+    transportClass = PromptUNIXServer
+
+    def setUp(self):
+        super().setUp()
+        if PromptUNIXPort is None:
+            raise SkipTest("no UNIX sockets")
+        directory = tempfile.mkdtemp(prefix="tma-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        self.path = os.path.join(directory, "s.sock")
+
+    def description(self):
+        return f"unix:{self.path}"
+
+    def clientDescription(self, port):
+        return f"unix:{self.path}"
+
+
+class ServerEndpointTests(TestCase):
+    """
+    Tests for L{serverEndpoint} itself.
+    """
+
+    def test_otherReactors(self):
+        """
+        A reactor that is not a POSIX one gets L{serverFromString}'s
+        endpoint, unchanged.
+        """
+        from twisted.internet.endpoints import TCP4ServerEndpoint
+        from twisted.internet.testing import MemoryReactor
+
+        memory = MemoryReactor()
+        endpoint = serverEndpoint(memory, "tcp:0")
+        self.assertIsInstance(endpoint, TCP4ServerEndpoint)
+        self.successResultOf(endpoint.listen(protocol.ServerFactory()))
+        self.assertEqual(len(memory.tcpServers), 1)
+
+
+class StockTCPPortTests(PromptTCPPortTests):
+    """
+    The same tests on a stock TCP port.
+    """
+
+    stock = True
+    portClass = tcp.Port
+    transportClass = tcp.Server
+    initialNoDelay = False
+
+
+class StockUNIXPortTests(PromptUNIXPortTests):
+    """
+    The same tests on a stock UNIX port.
+    """
+
+    stock = True
+    portClass = unix.Port
+    transportClass = unix.Server
