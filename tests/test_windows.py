@@ -18,12 +18,14 @@ import grp
 import logging
 import os
 import pwd
+import threading
+import time
 from types import SimpleNamespace
 from typing import Any, List, Optional, Tuple
 
 from twisted.internet import defer
 from twisted.logger import Logger, formatEvent
-from twisted.trial.unittest import SkipTest, SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
 from tests.test_proxy import LOCALHOST, SOCKET, ProxyServerMixin, denied
 from twisted_mysqlauth.accounts.model import AccountName, PutAccount
@@ -31,12 +33,14 @@ from twisted_mysqlauth.auth.mapping import Mapping
 from twisted_mysqlauth.auth.native import theNativePasswordMethod
 from twisted_mysqlauth.auth.nologin import theNoLoginMethod
 from twisted_mysqlauth.auth.registry import MethodRegistry, variablesOf
+from twisted_mysqlauth.auth import windows
 from twisted_mysqlauth.auth.windows import (
     NO_PRINCIPAL_NAME,
     FileGroupResolver,
     GroupFileError,
     NameMatcher,
     OSGroupResolver,
+    ThreadRunner,
     WeakNTLMResponse,
     WindowsAuthMethod,
     isWholeDERToken,
@@ -890,6 +894,32 @@ class ConfigurationTests(SynchronousTestCase):
         self.method.initialize(self.settings(principal_name="mysql@EXAMPLE.COM"))
         self.assertEqual(self.method.principalNameData(), b"mysql@EXAMPLE.COM")
 
+    def test_processPrincipalNameOnce(self) -> None:
+        """
+        Without a principal name configured, the process's UPN (Windows'
+        C{GetUserNameExW}, which may ask a domain controller) is looked up
+        once, when the method loads, not on the reactor thread at each
+        login; again at each new configuration.
+        """
+        asked: List[int] = []
+
+        def processName() -> str:
+            asked.append(1)
+            return "svc-mysql@EXAMPLE.COM"
+
+        self.patch(windows, "_processPrincipalName", processName)
+        self.method.initialize(self.settings())
+        self.assertEqual(len(asked), 1)
+        for login in range(3):
+            self.assertEqual(self.method.principalNameData(), b"svc-mysql@EXAMPLE.COM")
+        self.assertEqual(len(asked), 1)
+        self.method.initialize(self.settings(log_level="3"))
+        self.assertEqual(len(asked), 2)
+        self.method.initialize(self.settings(principal_name="mysql@EXAMPLE.COM"))
+        self.method.initialize(self.settings(use_principal_name="OFF"))
+        self.assertEqual(len(asked), 2)
+        self.assertEqual(self.method.principalNameData(), NO_PRINCIPAL_NAME)
+
     def test_badValues(self) -> None:
         """
         Bad values are refused with the variable named.
@@ -1171,3 +1201,72 @@ class ClientFramingTests(SynchronousTestCase):
         self.assertRaises(WeakNTLMResponse, refuseWeakNTLM, header + b"\x18\x00\x18\x00")
         self.assertRaises(WeakNTLMResponse, refuseWeakNTLM, header + b"\x18")
         refuseWeakNTLM(b"NTLMSSP\x00\x01\x00\x00\x00" + b"\x00" * 30)
+
+
+class ThreadRunnerTests(TestCase):
+    """
+    L{ThreadRunner} on the real reactor: stopping it never waits on the
+    reactor thread for a call stuck in a thread.
+    """
+
+    def blocked(self, run: Any) -> Tuple[defer.Deferred, threading.Event]:
+        """
+        Start a call that blocks (at most 2 seconds) until released.
+        """
+        started, release = threading.Event(), threading.Event()
+
+        def stuck() -> str:
+            started.set()
+            release.wait(2)
+            return "done"
+
+        call = run(stuck)
+        self.assertTrue(started.wait(2))
+        self.addCleanup(release.set)
+        return call, release
+
+    def test_stopDoesNotWait(self) -> None:
+        """
+        C{stop} returns at once; its L{Deferred} fires when the threads have
+        ended, after the stuck call has finished.
+        """
+        from twisted.internet import reactor
+
+        runner = ThreadRunner(reactor, 1)
+        call, release = self.blocked(runner)
+        began = time.monotonic()
+        stopped = runner.stop()
+        self.assertLess(time.monotonic() - began, 0.5)
+        self.assertFalse(stopped.called)
+        self.assertIsNone(runner._pool)
+        release.set()
+        return defer.gatherResults([call, stopped]).addCallback(
+            self.assertEqual, ["done", None]
+        )
+
+    def test_stopIdle(self) -> None:
+        """
+        Stopping a runner that never ran (or twice) is immediate.
+        """
+        from twisted.internet import reactor
+
+        runner = ThreadRunner(reactor, 1)
+        self.assertIsNone(self.successResultOf(runner.stop()))
+        return runner(lambda: 7).addCallback(lambda seven: runner.stop())
+
+    def test_reinitializeDoesNotWait(self) -> None:
+        """
+        A new configuration replaces the method's threads without waiting
+        for the old ones; a stuck login step finishes in the old pool.
+        """
+        from twisted.internet import reactor
+
+        userFile, _ = windowsFiles(self, "")
+        method = WindowsAuthMethod(ntlmUserFile=userFile, reactor=reactor, threads=1)
+        method.initialize(None)
+        call, release = self.blocked(method.runInThread)
+        began = time.monotonic()
+        method.initialize(None)
+        self.assertLess(time.monotonic() - began, 0.5)
+        release.set()
+        return call.addCallback(lambda result: method.stop())

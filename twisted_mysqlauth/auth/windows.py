@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import threading
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import attr
@@ -438,6 +439,11 @@ class ThreadRunner:
     """
     Run blocking calls in a small dedicated thread pool, started on first
     use and stopped when the reactor shuts down (or by L{stop}).
+
+    Stopping never waits on the reactor thread: a call stuck in a thread
+    (a group lookup hanging in NSS, a KDC that does not answer) must not
+    freeze the server. The pool is told to stop and joined in a thread of
+    its own; the shutdown trigger waits for that without blocking.
     """
 
     def __init__(self, reactor: Any = None, size: int = 4) -> None:
@@ -459,22 +465,38 @@ class ThreadRunner:
             self._trigger = reactor.addSystemEventTrigger("during", "shutdown", self.stop)
         return deferToThreadPool(reactor, self._pool, function, *args)
 
-    def stop(self) -> None:
+    def stop(self) -> defer.Deferred:
         """
-        Stop the pool's threads (a new call starts another pool).
+        Stop the pool (a new call starts another pool): it takes no new
+        work, finishes what it was given, and its threads end. Returns at
+        once.
+
+        @return: a L{Deferred} that fires once the pool's threads have
+            ended.
         """
         pool, self._pool = self._pool, None
         trigger, self._trigger = self._trigger, None
-        if pool is not None:
-            pool.stop()
+        reactor = self._reactor
+        if reactor is None:
+            from twisted.internet import reactor  # type: ignore[no-redef]
         if trigger is not None:
-            reactor = self._reactor
-            if reactor is None:
-                from twisted.internet import reactor  # type: ignore[no-redef]
             try:
                 reactor.removeSystemEventTrigger(trigger)
             except (ValueError, KeyError):
                 pass
+        if pool is None:
+            return defer.succeed(None)
+        stopped: defer.Deferred = defer.Deferred()
+
+        def stopAndJoin() -> None:
+            # ThreadPool.stop is safe from any thread: it joins its threads.
+            try:
+                pool.stop()
+            finally:
+                reactor.callFromThread(stopped.callback, None)
+
+        threading.Thread(target=stopAndJoin, name=f"{PLUGIN_NAME}-stop", daemon=True).start()
+        return stopped
 
 
 # -- logging -------------------------------------------------------------------------
@@ -1022,6 +1044,7 @@ class WindowsAuthMethod:
         self._customResolver = groupResolver
         self._customRunner = runInThread
         self._runner: Optional[ThreadRunner] = None
+        self._processName: Optional[str] = None
         self.contextFactory = contextFactory or spnegoAcceptorContext
         self.log = WindowsLog(logLevel, logger)
         _silencePyspnegoTokens()
@@ -1131,6 +1154,14 @@ class WindowsAuthMethod:
             environment["KRB5_KTNAME"] = "FILE:" + path
         self.variables = values
         self._configure()
+        # The process's UPN (Windows; it may ask a domain controller) is
+        # looked up once here, not on the reactor thread at each login.
+        self._processName = None
+        if (
+            values["authentication_windows_use_principal_name"]
+            and not values["authentication_windows_principal_name"]
+        ):
+            self._processName = _processPrincipalName()
         for name, value in environment.items():
             os.environ[name] = value
         if os.name != "nt" and not os.environ.get("NTLM_USER_FILE"):
@@ -1139,23 +1170,29 @@ class WindowsAuthMethod:
                 "ntlm_user_file or NTLM_USER_FILE): NTLM logins will fail"
             )
 
-    def stop(self) -> None:
+    def stop(self) -> defer.Deferred:
         """
-        Stop the method's threads (they start again when needed).
+        Stop the method's threads (they start again when needed), without
+        waiting for them.
+
+        @return: a L{Deferred} that fires once they have ended.
         """
         if self._runner is not None:
-            self._runner.stop()
+            return self._runner.stop()
+        return defer.succeed(None)
 
     def principalNameData(self) -> bytes:
         """
         The data of the AuthSwitchRequest: the principal name in UTF-8,
         without a terminating NUL (libmysqlclient takes the whole packet as
-        the name), or a single 0 byte when none is sent.
+        the name), or a single 0 byte when none is sent. Without a name
+        configured, the process's UPN (on Windows), as L{initialize} found
+        it: none before.
         """
         values = self.variables
         if not values["authentication_windows_use_principal_name"]:
             return NO_PRINCIPAL_NAME
-        name = values["authentication_windows_principal_name"] or _processPrincipalName()
+        name = values["authentication_windows_principal_name"] or self._processName
         if not name:
             return NO_PRINCIPAL_NAME
         return name.encode("utf-8")
