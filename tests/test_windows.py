@@ -372,7 +372,6 @@ class NTLMLoginTests(WindowsServerMixin, SynchronousTestCase):
         client, server, result = self.windowsLogin("sql_admin", handler)
         self.assertTrue(hasattr(result, "greeting"), result)
         credentials = server._exchange.credentials
-        self.assertIsNotNone(credentials.finalToken)
         self.assertEqual(credentials.rounds, 2)
         self.assertEqual(handler.initiator.rounds, 2)
         self.assertTrue(handler.initiator.complete)
@@ -601,6 +600,27 @@ class FramingTests(WindowsServerMixin, SynchronousTestCase):
         self.method.contextFactory = factory
         return made
 
+    def recordTokens(self) -> List[bytes]:
+        """
+        Keep the acceptor but record the client tokens it is given.
+        """
+        stepped: List[bytes] = []
+        makeContext = self.method.contextFactory
+
+        class Recording:
+            def __init__(self) -> None:
+                self.context = makeContext()
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self.context, name)
+
+            def step(self, token: bytes) -> Optional[bytes]:
+                stepped.append(token)
+                return self.context.step(token)
+
+        self.method.contextFactory = Recording
+        return stepped
+
     def test_longFirstTokenSplit(self) -> None:
         """
         A real NTLM first token of more than 254 bytes goes as
@@ -610,13 +630,14 @@ class FramingTests(WindowsServerMixin, SynchronousTestCase):
         handler = WindowsClientHandler(
             "Rafal", contextFactory=longNegotiateFactory("Rafal", NTLM_USERS["Rafal"])
         )
+        stepped = self.recordTokens()
         client, server, result = self.windowsLogin("sql_admin", handler)
         self.assertTrue(hasattr(result, "greeting"), result)
         first = handler.initiator.packets[:2]
         self.assertEqual(first[0], 255)
         total = first[0] - 1 + first[1]
         self.assertGreater(total, 254)
-        self.assertEqual(len(server._exchange.credentials.firstToken), total)
+        self.assertEqual(len(stepped[0]), total)
         self.assertEqual(server.avatar.externalUser, "Rafal")
 
     def test_longFirstTokenConnectorNET(self) -> None:
@@ -1201,6 +1222,58 @@ class ClientFramingTests(SynchronousTestCase):
         self.assertRaises(WeakNTLMResponse, refuseWeakNTLM, header + b"\x18\x00\x18\x00")
         self.assertRaises(WeakNTLMResponse, refuseWeakNTLM, header + b"\x18")
         refuseWeakNTLM(b"NTLMSSP\x00\x01\x00\x00\x00" + b"\x00" * 30)
+
+
+class SessionSecretsTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    The credentials stay with the connection; the tokens do not.
+    """
+
+    setupStatements = (
+        "CREATE USER 'sql_admin'@'%' IDENTIFIED WITH authentication_windows AS 'Rafal'",
+        "CREATE USER 'proxied'@'localhost' IDENTIFIED WITH mysql_no_login",
+        "CREATE USER 'win_proxy'@'%' IDENTIFIED WITH authentication_windows AS 'Rafal = proxied'",
+    )
+
+    def assertNoTokens(self, server: Any) -> Any:
+        credentials = server.attempt.credentials
+        self.assertIs(credentials, server._exchange.credentials)
+        self.assertIsNone(credentials.firstToken)
+        self.assertIsNone(credentials.finalToken)
+        self.assertIsNone(credentials.channel)
+        return credentials
+
+    def test_afterSuccess(self) -> None:
+        """
+        After a login only C{externalUser} (and the round count) remain;
+        the final token went to the client.
+        """
+        handler = self.handler("Rafal")
+        client, server, result = self.windowsLogin("sql_admin", handler)
+        self.assertTrue(hasattr(result, "greeting"), result)
+        self.assertTrue(handler.initiator.complete)
+        credentials = self.assertNoTokens(server)
+        self.assertEqual(credentials.externalUser, "Rafal")
+        self.assertEqual(server.avatar.externalUser, "Rafal")
+
+    def test_afterFailure(self) -> None:
+        """
+        A wrong password leaves no token either.
+        """
+        client, server, result = self.windowsLogin("sql_admin", self.handler("Rafal", "wrong"))
+        self.assertRefused(result, 1045)
+        self.assertNoTokens(server)
+
+    def test_afterRealmRefusal(self) -> None:
+        """
+        Nor does a login the checker accepted and the realm refused (no
+        PROXY grant).
+        """
+        client, server, result = self.windowsLogin("win_proxy", self.handler("Rafal"))
+        self.assertRefused(result, 1045)
+        credentials = server.attempt.credentials
+        self.assertIsNone(credentials.firstToken)
+        self.assertIsNone(credentials.channel)
 
 
 class ThreadRunnerTests(TestCase):

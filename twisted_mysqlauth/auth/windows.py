@@ -573,17 +573,21 @@ class IWindowsCredentials(IAccountCredentials):
     the client for the next ones.
     """
 
-    firstToken = Attribute("The client's first token, reassembled, bytes.")
+    firstToken = Attribute(
+        "The client's first token, reassembled, bytes; L{None} once the "
+        "checker has answered."
+    )
     channel = Attribute(
         "The L{twisted_mysqlauth.interfaces.IAuthChannel} of the login: the "
-        "checker sends the server's tokens and reads the client's through it."
+        "checker sends the server's tokens and reads the client's through it; "
+        "L{None} once the checker has answered."
     )
     method = Attribute("The L{WindowsAuthMethod} whose configuration applies.")
     clientHost = Attribute("Where the client connects from (text), for the log.")
     externalUser = Attribute("Set by the checker on success: the Windows principal.")
     finalToken = Attribute(
         "Set by the checker on success: the server's last token (sent before "
-        "the OK), or L{None}."
+        "the OK), or L{None}; the exchange takes it."
     )
     rounds = Attribute("Set by the checker: the client tokens processed.")
 
@@ -605,8 +609,8 @@ class WindowsCredentials:
     ) -> None:
         self.username = username
         self.account = account
-        self.firstToken = firstToken
-        self.channel = channel
+        self.firstToken: Optional[bytes] = firstToken
+        self.channel: Any = channel
         self.method = method
         self.clientHost = clientHost
         self.externalUser: Optional[str] = None
@@ -635,7 +639,20 @@ class WindowsChecker:
     credentialInterfaces = (IWindowsCredentials,)
 
     def requestAvatarId(self, credentials: Any) -> defer.Deferred:
-        return defer.ensureDeferred(self._check(credentials))
+        return defer.ensureDeferred(self._checkAndForget(credentials))
+
+    async def _checkAndForget(self, credentials: Any) -> bytes:
+        """
+        L{_check}, then, whatever the result, drop from C{credentials} the
+        client's token and the way to the client: the protocol keeps the
+        credentials as long as the connection, and the realm needs only
+        C{externalUser} (and the exchange C{finalToken}, which it takes).
+        """
+        try:
+            return await self._check(credentials)
+        finally:
+            credentials.firstToken = None
+            credentials.channel = None
 
     async def _check(self, credentials: Any) -> bytes:
         method: WindowsAuthMethod = credentials.method
@@ -862,15 +879,21 @@ class WindowsExchange:
         return TryLogin(self.credentials)
 
     def loginFailed(self, reason: Any) -> Any:
+        if self.credentials is not None:
+            self.credentials.finalToken = None
         return reason
 
     def loginSucceeded(self) -> Optional[bytes]:
         # The acceptor's last token (SPNEGO's accept-completed, Kerberos's
         # AP-REP) goes as AuthMoreData before the OK: the client's context
         # needs it to complete, and both libmysqlclient and Connector/NET
-        # read it without answering.
+        # read it without answering. Taken, not kept: the credentials live
+        # as long as the connection.
         credentials = self.credentials
-        return credentials.finalToken if credentials is not None else None
+        if credentials is None:
+            return None
+        token, credentials.finalToken = credentials.finalToken, None
+        return token
 
 
 # -- the method ---------------------------------------------------------------------
