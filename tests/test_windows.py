@@ -35,17 +35,25 @@ from twisted_mysqlauth.auth.nologin import theNoLoginMethod
 from twisted_mysqlauth.auth.registry import MethodRegistry, variablesOf
 from twisted_mysqlauth.auth import windows
 from twisted_mysqlauth.auth.windows import (
+    ACCEPT_COMPLETED,
+    ACCEPT_INCOMPLETE,
     NO_PRINCIPAL_NAME,
+    REJECT,
+    REQUEST_MIC,
     FileGroupResolver,
     GroupFileError,
     NameMatcher,
     OSGroupResolver,
+    RefusedToken,
     ThreadRunner,
     WeakNTLMResponse,
     WindowsAuthMethod,
+    acceptStep,
+    checkNTLMAuthenticate,
     isWholeDERToken,
+    ntlmUserFileName,
     parseGroupFile,
-    refuseWeakNTLM,
+    spnegoAcceptorContext,
 )
 from twisted_mysqlauth.auth.windowsclient import (
     CONNECTOR_NET,
@@ -253,6 +261,171 @@ class RawTokens:
         return [b"C%d" % len(self.received)]
 
 
+def spnegoClient(
+    user: str, password: str, compatLevel: Optional[int] = None, protocol: str = "negotiate"
+) -> Tuple[Any, bytes]:
+    """
+    A pyspnego initiator and its first token. C{compatLevel}, pyspnego's
+    C{LM_COMPAT_LEVEL} for this client alone (0: LM, 1 and 2: NTLMv1), is
+    in force while pyspnego makes the client's NTLM context (at its first
+    step); the server's stays as it was.
+    """
+    import spnego
+
+    saved = os.environ.get("LM_COMPAT_LEVEL")
+    if compatLevel is not None:
+        os.environ["LM_COMPAT_LEVEL"] = str(compatLevel)
+    try:
+        options = spnego.NegotiateOptions.none
+        if protocol == "negotiate":
+            options = spnego.NegotiateOptions.use_negotiate
+        context = spnego.client(user, password, protocol=protocol, options=options)
+        return context, context.step()
+    finally:
+        if saved is None:
+            os.environ.pop("LM_COMPAT_LEVEL", None)
+        else:
+            os.environ["LM_COMPAT_LEVEL"] = saved
+
+
+def asn1(tagClass: int, constructed: bool, number: int, contents: bytes) -> bytes:
+    """
+    One DER value (class 0 universal, 1 application, 2 context-specific).
+    """
+    from spnego._asn1 import TagClass, pack_asn1
+
+    return pack_asn1(TagClass(tagClass), constructed, number, contents)
+
+
+def octets(data: bytes) -> bytes:
+    return asn1(0, False, 4, data)
+
+
+def negState(state: int) -> bytes:
+    return asn1(0, False, 10, bytes([state]))
+
+
+def negTokenResp(*fields: Tuple[int, bytes]) -> bytes:
+    """
+    A NegTokenResp with C{fields}, C{(tag, DER value)}, in that order (any
+    tags, repeated or not, as a client may send them).
+    """
+    body = b"".join(asn1(2, True, tag, value) for tag, value in fields)
+    return asn1(2, True, 1, asn1(0, True, 16, body))
+
+
+def rebuiltAuthenticate(auth: Any, **changes: Any) -> bytes:
+    """
+    The NTLM AUTHENTICATE C{auth} (pyspnego's C{Authenticate}) with
+    C{changes} to its fields; without its NTLM MIC (the LM and NTLMv1
+    answers pyspnego checks carry none).
+    """
+    from spnego._ntlm_raw.messages import Authenticate
+
+    fields = dict(
+        flags=auth.flags,
+        lm_challenge_response=auth.lm_challenge_response,
+        nt_challenge_response=auth.nt_challenge_response,
+        domain_name=auth.domain_name,
+        username=auth.user_name,
+        workstation=auth.workstation,
+        encrypted_session_key=auth.encrypted_random_session_key,
+        version=auth.version,
+    )
+    fields.update(changes)
+    return Authenticate(**fields).pack()
+
+
+#: The reviewer's decoy: the start of an AUTHENTICATE message whose NT
+#: response is 256 bytes long, as a byte scan would read it.
+DECOY = b"NTLMSSP\x00\x03\x00\x00\x00" + bytes(8) + b"\x00\x01\x00\x01" + bytes(8)
+
+
+def lmWithoutPassword(auth: Any) -> bytes:
+    """
+    An AUTHENTICATE whose answer needs no password: extended session
+    security, no NT response, and as LM response a client challenge and 16
+    zero bytes, which pyspnego (at its default C{LM_COMPAT_LEVEL}, 3) checks
+    as an NTLMv1 answer with the password left out.
+    """
+    from spnego._ntlm_raw.messages import NegotiateFlags
+
+    return rebuiltAuthenticate(
+        auth,
+        flags=auth.flags | NegotiateFlags.extended_session_security,
+        lm_challenge_response=b"ABCDEFGH" + bytes(16),
+        nt_challenge_response=b"",
+    )
+
+
+def lmOnly(auth: Any) -> bytes:
+    """
+    C{auth} with its LM response alone (pyspnego then checks the LM hash:
+    the password's first 14 characters, in upper case).
+    """
+    return rebuiltAuthenticate(auth, nt_challenge_response=b"")
+
+
+def wrapped(
+    resp: Any,
+    auth: bytes,
+    state: Optional[int] = ACCEPT_INCOMPLETE,
+    mic: bool = True,
+    decoy: bool = False,
+) -> bytes:
+    """
+    A NegTokenResp carrying C{auth}, with the negState C{state}, the
+    client's mechListMIC (from C{resp}, pyspnego's NegTokenResp) if
+    C{mic}, and, first, the reviewer's decoy in a field SPNEGO does not
+    have ([7]) if C{decoy}.
+    """
+    fields = []
+    if decoy:
+        fields.append((7, octets(DECOY)))
+    if state is not None:
+        fields.append((0, negState(state)))
+    fields.append((2, octets(auth)))
+    if mic:
+        fields.append((3, octets(resp.mech_list_mic)))
+    return negTokenResp(*fields)
+
+
+class CraftedClient:
+    """
+    A test-client handler for a client that crafts its second token:
+    pyspnego's SPNEGO initiator makes the first (NTLM's NEGOTIATE) and,
+    from the server's CHALLENGE, its AUTHENTICATE; C{craft(resp, auth)}
+    (pyspnego's NegTokenResp, and the C{Authenticate} in it) makes the
+    token sent instead. It answers nothing after that.
+    """
+
+    def __init__(
+        self, user: str, password: str, craft: Any, compatLevel: Optional[int] = None
+    ) -> None:
+        self.user = user
+        self.password = password
+        self.craft = craft
+        self.compatLevel = compatLevel
+        self.sent = False
+
+    def __call__(self, client: Any) -> "CraftedClient":
+        return self
+
+    def start(self, data: bytes) -> List[bytes]:
+        self.context, first = spnegoClient(self.user, self.password, self.compatLevel)
+        return [first]
+
+    def moreData(self, payload: bytes) -> List[bytes]:
+        from spnego._ntlm_raw.messages import Authenticate
+        from spnego._spnego import unpack_token
+
+        if self.sent:
+            return []
+        self.sent = True
+        resp = unpack_token(self.context.step(payload[1:]))
+        return [self.craft(resp, Authenticate.unpack(resp.response_token))]
+
+
 class WindowsServerMixin(ProxyServerMixin):
     """
     A server with C{authentication_windows} (an NTLM user file in a
@@ -386,14 +559,16 @@ class NTLMLoginTests(WindowsServerMixin, SynchronousTestCase):
     def test_caseInsensitive(self) -> None:
         """
         Windows names are case-insensitive: C{RAFAL} is C{Rafal}, and
-        C{mydomain\\DOMAIN_USER} matches C{MyDomain\\domain_user}.
+        C{mydomain\\DOMAIN_USER} matches C{MyDomain\\domain_user}. The
+        principal (C{@@external_user}, what mappings and groups see) is
+        spelled as the NTLM user file spells it, not as the client typed it.
         """
         result = self.windowsIdentity("sql_admin", self.handler("RAFAL", NTLM_USERS["Rafal"]))
-        self.assertEqual(result[1:], ("sql_admin@%", None, "RAFAL"))
+        self.assertEqual(result[1:], ("sql_admin@%", None, "Rafal"))
         result = self.windowsIdentity(
             "dom", self.handler("mydomain\\DOMAIN_USER", NTLM_USERS["MyDomain\\domain_user"])
         )
-        self.assertEqual(result[1:], ("dom@%", None, "mydomain\\DOMAIN_USER"))
+        self.assertEqual(result[1:], ("dom@%", None, "MyDomain\\domain_user"))
 
     def test_wrongPassword(self) -> None:
         """
@@ -1061,21 +1236,20 @@ class GroupResolverTests(SynchronousTestCase):
     def test_osCandidates(self) -> None:
         """
         A local principal is looked up by its bare name; another domain's
-        in winbind's and sssd's forms; each as written, then lower case.
+        in winbind's and sssd's forms; each exactly as the principal is
+        spelled (Unix names are case-sensitive).
         """
         resolver = OSGroupResolver(self.matcher, synchronous)
-        self.assertEqual(resolver.candidates("MyDomain\\Rafal"), ["Rafal", "rafal"])
+        self.assertEqual(resolver.candidates("MyDomain\\Rafal"), ["Rafal"])
         self.assertEqual(resolver.candidates("sync"), ["sync"])
-        self.assertEqual(
-            resolver.candidates("Other\\Tasha"),
-            ["Other\\Tasha", "other\\tasha", "Tasha@Other", "tasha@other"],
-        )
+        self.assertEqual(resolver.candidates("Other\\Tasha"), ["Other\\Tasha", "Tasha@Other"])
 
     def test_osLookupFake(self) -> None:
         """
-        The groups are those of the first candidate that exists.
+        The groups are those of the first candidate that exists; a name
+        that exists only in another case is not that user.
         """
-        users = {"rafal": SimpleNamespace(pw_name="rafal", pw_gid=10)}
+        users = {"Rafal": SimpleNamespace(pw_name="Rafal", pw_gid=10)}
         groups = {10: "staff", 20: "Power Users"}
 
         def getpwnam(name: str):
@@ -1090,6 +1264,7 @@ class GroupResolverTests(SynchronousTestCase):
         )
         self.assertEqual(self.successResultOf(resolver.groupsOf("Rafal")), ["staff", "Power Users"])
         self.assertEqual(self.successResultOf(resolver.groupsOf("nobody-here")), [])
+        self.assertEqual(self.successResultOf(resolver.groupsOf("RAFAL")), [])
 
     def test_osLookupReal(self) -> None:
         """
@@ -1212,16 +1387,541 @@ class ClientFramingTests(SynchronousTestCase):
         error = self.assertRaises(WindowsClientError, initiator.start, b"\x00")
         self.assertIn("no credentials", str(error))
 
-    def test_weakNTLMDetection(self) -> None:
+
+class ForgedNTLMTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    The review's logins without the password (or with a part of it),
+    end to end: each is refused. pyspnego's acceptor, at its default
+    C{LM_COMPAT_LEVEL} and with a client's accept-completed, took them all;
+    a field SPNEGO does not have, carrying the start of an NTLMv2-looking
+    AUTHENTICATE, got them past a search for the message's bytes.
+    """
+
+    setupStatements = (
+        "CREATE USER 'dom'@'%' IDENTIFIED WITH authentication_windows AS 'MyDomain\\\\domain_user'",
+    )
+
+    def assertForgedRefused(
+        self,
+        craft: Any,
+        reason: str,
+        password: str = "not-the-password",
+        compatLevel: Optional[int] = None,
+    ) -> None:
+        handler = CraftedClient("MyDomain\\domain_user", password, craft, compatLevel)
+        client, server, result = self.windowsLogin("dom", handler)
+        self.assertRefused(result, 1045)
+        self.assertIn(reason, self.logText())
+        self.assertIsNone(server.avatar)
+
+    def test_noPasswordWithDecoyAndAcceptCompleted(self) -> None:
         """
-        An AUTHENTICATE message with a 24-byte NT response is refused; an
-        NTLMv2 one passes; other tokens pass.
+        The review's login with no password: an LM answer anyone can
+        compute, behind a decoy field, with negState accept-completed.
         """
-        header = b"NTLMSSP\x00\x03\x00\x00\x00" + b"\x18\x00\x18\x00\x40\x00\x00\x00"
-        refuseWeakNTLM(b"\x60\x10" + header + b"\x30\x00\x30\x00")
-        self.assertRaises(WeakNTLMResponse, refuseWeakNTLM, header + b"\x18\x00\x18\x00")
-        self.assertRaises(WeakNTLMResponse, refuseWeakNTLM, header + b"\x18")
-        refuseWeakNTLM(b"NTLMSSP\x00\x01\x00\x00\x00" + b"\x00" * 30)
+        self.assertForgedRefused(
+            lambda resp, auth: wrapped(
+                resp, lmWithoutPassword(auth), ACCEPT_COMPLETED, mic=False, decoy=True
+            ),
+            "unexpected field in NegTokenResp",
+        )
+
+    def test_noPasswordWithDecoy(self) -> None:
+        """
+        The same with negState accept-incomplete (pyspnego took the answer
+        and waited for the mechListMIC).
+        """
+        self.assertForgedRefused(
+            lambda resp, auth: wrapped(resp, lmWithoutPassword(auth), mic=False, decoy=True),
+            "unexpected field in NegTokenResp",
+        )
+
+    def test_noPasswordNoDecoy(self) -> None:
+        """
+        Without the decoy, the answer itself is refused: LM is not NTLMv2.
+        """
+        self.assertForgedRefused(
+            lambda resp, auth: wrapped(resp, lmWithoutPassword(auth), mic=False),
+            "NTLMv2 only",
+        )
+
+    def test_noPasswordAtPyspnegoDefaultLevel(self) -> None:
+        """
+        With C{LM_COMPAT_LEVEL} back at pyspnego's default after the method
+        loaded (pyspnego's own refusal gone), the check before pyspnego
+        still refuses.
+        """
+        os.environ["LM_COMPAT_LEVEL"] = "3"
+        self.assertForgedRefused(
+            lambda resp, auth: wrapped(resp, lmWithoutPassword(auth), mic=False),
+            "WeakNTLMResponse: LM and NTLMv1 responses are refused: NTLMv2 only",
+        )
+
+    def test_ntlmV1WithDecoy(self) -> None:
+        """
+        An NTLMv1 answer (a client at C{LM_COMPAT_LEVEL} 1) behind a decoy.
+        """
+        self.assertForgedRefused(
+            lambda resp, auth: wrapped(resp, resp.response_token, decoy=True),
+            "unexpected field in NegTokenResp",
+            password=NTLM_USERS["MyDomain\\domain_user"],
+            compatLevel=1,
+        )
+
+    def test_lmOnlyWrongCaseWithDecoy(self) -> None:
+        """
+        An LM answer alone, from the password in the wrong case (LM hashes
+        the first 14 characters in upper case), behind a decoy.
+        """
+        self.assertForgedRefused(
+            lambda resp, auth: wrapped(resp, lmOnly(auth), decoy=True),
+            "unexpected field in NegTokenResp",
+            password=NTLM_USERS["MyDomain\\domain_user"].swapcase(),
+            compatLevel=0,
+        )
+
+    def test_acceptCompletedWithoutMIC(self) -> None:
+        """
+        A client's accept-completed without its mechListMIC (pyspnego then
+        completes without checking one) is refused, even with an NTLMv2
+        answer from the right password.
+        """
+        self.assertForgedRefused(
+            lambda resp, auth: wrapped(resp, resp.response_token, ACCEPT_COMPLETED, mic=False),
+            "accept-completed without a mechListMIC",
+            password=NTLM_USERS["MyDomain\\domain_user"],
+        )
+
+    def test_authenticateWithoutMIC(self) -> None:
+        """
+        An AUTHENTICATE without the mechListMIC pyspnego requires with NTLM
+        is refused at once (pyspnego would wait for it).
+        """
+        self.assertForgedRefused(
+            lambda resp, auth: wrapped(resp, resp.response_token, mic=False),
+            "without the mechListMIC",
+            password=NTLM_USERS["MyDomain\\domain_user"],
+        )
+
+    def test_acceptCompletedWithMIC(self) -> None:
+        """
+        A client's accept-completed with its mechListMIC (as MIT's and
+        pyspnego's initiators send it after the server's MIC) is taken:
+        pyspnego checks the MIC, and the right password logs in.
+        """
+        handler = CraftedClient(
+            "MyDomain\\domain_user",
+            NTLM_USERS["MyDomain\\domain_user"],
+            lambda resp, auth: wrapped(resp, resp.response_token, ACCEPT_COMPLETED),
+        )
+        self.assertEqual(
+            self.windowsIdentity("dom", handler)[3], "MyDomain\\domain_user"
+        )
+
+    def test_acceptCompletedWithWrongMIC(self) -> None:
+        """
+        A wrong mechListMIC is refused, accept-completed or not.
+        """
+        for state in (ACCEPT_COMPLETED, ACCEPT_INCOMPLETE):
+            self.assertForgedRefused(
+                lambda resp, auth: negTokenResp(
+                    (0, negState(state)),
+                    (2, octets(resp.response_token)),
+                    (3, octets(b"\x01" + bytes(15))),
+                ),
+                "failed in round 2",
+                password=NTLM_USERS["MyDomain\\domain_user"],
+            )
+
+
+class PyspnegoLevelTests(SynchronousTestCase):
+    """
+    pyspnego's own acceptor, without this method's checks, once the method
+    is loaded: C{LM_COMPAT_LEVEL} 5 makes it refuse LM and NTLMv1 itself.
+    """
+
+    def setUp(self) -> None:
+        self.userFile, _ = windowsFiles(self, "")
+        os.environ.pop("LM_COMPAT_LEVEL", None)
+        self.method = WindowsAuthMethod(ntlmUserFile=self.userFile, runInThread=synchronous)
+        self.method.initialize(None)
+
+    def assertPyspnegoRefuses(self, compatLevel: Optional[int], password: str, forge: Any) -> None:
+        import spnego
+        from spnego._ntlm_raw.messages import Authenticate
+        from spnego.exceptions import SpnegoError
+
+        client, first = spnegoClient("Rafal", password, compatLevel, protocol="ntlm")
+        server = spnego.server(protocol="ntlm")
+        auth = Authenticate.unpack(client.step(server.step(first)))
+        self.assertRaises(SpnegoError, server.step, forge(auth))
+        self.assertFalse(server.complete)
+
+    def test_level(self) -> None:
+        """
+        Loading the method sets C{LM_COMPAT_LEVEL} to 5.
+        """
+        self.assertEqual(os.environ["LM_COMPAT_LEVEL"], "5")
+
+    def test_noPassword(self) -> None:
+        self.assertPyspnegoRefuses(None, "not-the-password", lmWithoutPassword)
+
+    def test_ntlmV1(self) -> None:
+        self.assertPyspnegoRefuses(1, NTLM_USERS["Rafal"], rebuiltAuthenticate)
+
+    def test_lmOnly(self) -> None:
+        self.assertPyspnegoRefuses(0, NTLM_USERS["Rafal"].swapcase(), lmOnly)
+
+    def test_ntlmV2(self) -> None:
+        """
+        NTLMv2 still logs in.
+        """
+        import spnego
+
+        client, first = spnegoClient("Rafal", NTLM_USERS["Rafal"], protocol="ntlm")
+        server = spnego.server(protocol="ntlm")
+        server.step(client.step(server.step(first)))
+        self.assertTrue(server.complete)
+
+    def test_replacedLevelLogged(self) -> None:
+        """
+        A different C{LM_COMPAT_LEVEL} in the environment is replaced, with
+        a warning.
+        """
+        events: List[dict] = []
+        os.environ["LM_COMPAT_LEVEL"] = "2"
+        method = WindowsAuthMethod(
+            ntlmUserFile=self.userFile, runInThread=synchronous, logger=Logger(observer=events.append)
+        )
+        method.initialize(None)
+        self.assertEqual(os.environ["LM_COMPAT_LEVEL"], "5")
+        self.assertIn(
+            "LM_COMPAT_LEVEL 2 replaced by 5", "\n".join(formatEvent(e) for e in events)
+        )
+
+
+class TokenCheckTests(SynchronousTestCase):
+    """
+    The client tokens the acceptor (L{spnegoAcceptorContext}) refuses
+    before pyspnego reads them, stepped as the checker steps them; most are
+    made from a real exchange with the right password, which pyspnego
+    alone completes.
+    """
+
+    def setUp(self) -> None:
+        self.userFile, _ = windowsFiles(self, "")
+        WindowsAuthMethod(ntlmUserFile=self.userFile, runInThread=synchronous).initialize(None)
+
+    def challenged(
+        self,
+        password: Optional[str] = None,
+        compatLevel: Optional[int] = None,
+        protocol: str = "negotiate",
+    ) -> Tuple[Any, Any]:
+        """
+        Run round 1 for C{Rafal}.
+
+        @return: the server's context, and the client's second token
+            (pyspnego's NegTokenResp, or the raw AUTHENTICATE).
+        """
+        from spnego._spnego import unpack_token
+
+        client, first = spnegoClient(
+            "Rafal", NTLM_USERS["Rafal"] if password is None else password, compatLevel, protocol
+        )
+        result = acceptStep(spnegoAcceptorContext, None, first)
+        second = client.step(result.output)
+        return result.context, second if protocol == "ntlm" else unpack_token(second)
+
+    def assertAccepted(self, context: Any, token: bytes) -> Any:
+        result = acceptStep(spnegoAcceptorContext, context, token)
+        self.assertTrue(result.complete)
+        return result
+
+    def assertTokenRefused(self, context: Any, token: bytes, reason: str) -> None:
+        error = self.assertRaises(RefusedToken, acceptStep, spnegoAcceptorContext, context, token)
+        self.assertIn(reason, str(error))
+
+    def test_spnego(self) -> None:
+        """
+        A genuine SPNEGO exchange completes, the principal as the NTLM user
+        file spells it.
+        """
+        context, resp = self.challenged()
+        result = self.assertAccepted(context, wrapped(resp, resp.response_token))
+        self.assertEqual((result.principal, result.protocol), ("Rafal", "ntlm"))
+
+    def test_rawNTLM(self) -> None:
+        """
+        Raw NTLM (no SPNEGO) completes too, with no mechListMIC.
+        """
+        context, auth = self.challenged(protocol="ntlm")
+        self.assertEqual(self.assertAccepted(context, auth).principal, "Rafal")
+
+    def test_rawNTLMv1(self) -> None:
+        """
+        Raw NTLM gets the same check of the answer.
+        """
+        context, auth = self.challenged(compatLevel=1, protocol="ntlm")
+        self.assertRaises(WeakNTLMResponse, acceptStep, spnegoAcceptorContext, context, auth)
+
+    def test_ntlmWithoutSignature(self) -> None:
+        """
+        pyspnego's NTLM reads a message's type and ignores its signature: a
+        response token of AUTHENTICATE's type is checked as one, and one
+        without the signature is refused.
+        """
+        from spnego._ntlm_raw.messages import Authenticate
+
+        context, resp = self.challenged(NTLM_USERS["Rafal"].swapcase(), compatLevel=0)
+        forged = b"XXXXXXXX" + lmOnly(Authenticate.unpack(resp.response_token))[8:]
+        self.assertTokenRefused(context, wrapped(resp, forged), "without NTLM's signature")
+
+    def test_unknownField(self) -> None:
+        context, resp = self.challenged()
+        self.assertTokenRefused(
+            context, wrapped(resp, resp.response_token, decoy=True), "unexpected field"
+        )
+
+    def test_repeatedField(self) -> None:
+        """
+        pyspnego keeps the last of repeated fields.
+        """
+        context, resp = self.challenged()
+        token = negTokenResp(
+            (0, negState(ACCEPT_INCOMPLETE)),
+            (2, octets(DECOY)),
+            (2, octets(resp.response_token)),
+            (3, octets(resp.mech_list_mic)),
+        )
+        self.assertTokenRefused(context, token, "repeated or misordered field")
+
+    def test_supportedMechFromClient(self) -> None:
+        """
+        supportedMech is the target's (pyspnego would switch mechanisms).
+        """
+        context, resp = self.challenged()
+        ntlm = asn1(0, False, 6, bytes.fromhex("2b06010401823702020a"))
+        token = negTokenResp(
+            (0, negState(ACCEPT_INCOMPLETE)),
+            (1, ntlm),
+            (2, octets(resp.response_token)),
+            (3, octets(resp.mech_list_mic)),
+        )
+        self.assertTokenRefused(context, token, "unexpected field")
+
+    def test_bytesAfterToken(self) -> None:
+        context, resp = self.challenged()
+        self.assertTokenRefused(
+            context, wrapped(resp, resp.response_token) + b"\x00", "bytes after the SPNEGO token"
+        )
+
+    def test_bytesAfterValue(self) -> None:
+        """
+        Bytes after the value in a field (pyspnego ignores them).
+        """
+        context, resp = self.challenged()
+        token = negTokenResp(
+            (0, negState(ACCEPT_INCOMPLETE)),
+            (2, octets(resp.response_token) + octets(DECOY)),
+            (3, octets(resp.mech_list_mic)),
+        )
+        self.assertTokenRefused(context, token, "malformed responseToken")
+
+    def test_negStates(self) -> None:
+        """
+        A client's negState is accept-incomplete, or none; reject and
+        request-mic are the target's.
+        """
+        for state in (REJECT, REQUEST_MIC):
+            context, resp = self.challenged()
+            self.assertTokenRefused(
+                context, wrapped(resp, resp.response_token, state), "negState"
+            )
+        context, resp = self.challenged()
+        self.assertAccepted(context, wrapped(resp, resp.response_token, None))
+
+    def test_micEqualToToken(self) -> None:
+        """
+        pyspnego ignores a mechListMIC equal to the response token.
+        """
+        context, resp = self.challenged()
+        token = negTokenResp((2, octets(resp.response_token)), (3, octets(resp.response_token)))
+        self.assertTokenRefused(context, token, "equal to the response token")
+
+    def test_emptyNegTokenResp(self) -> None:
+        context, resp = self.challenged()
+        self.assertTokenRefused(
+            context, negTokenResp((0, negState(ACCEPT_INCOMPLETE))), "an empty NegTokenResp"
+        )
+
+    def test_rawAfterSPNEGO(self) -> None:
+        """
+        A raw AUTHENTICATE in a SPNEGO exchange (pyspnego would complete
+        without the mechListMIC).
+        """
+        context, resp = self.challenged()
+        self.assertTokenRefused(context, resp.response_token, "raw and SPNEGO tokens mixed")
+
+    def test_negTokenInitLater(self) -> None:
+        context, resp = self.challenged()
+        client, first = spnegoClient("Rafal", NTLM_USERS["Rafal"])
+        self.assertTokenRefused(context, first, "a NegTokenInit after the first token")
+
+    def test_firstTokens(self) -> None:
+        """
+        First tokens that are not a GSS-API token holding a well-formed
+        NegTokenInit (or raw NTLM or another mechanism's token) are refused.
+        """
+        spnegoOID = asn1(0, False, 6, bytes.fromhex("2b0601050502"))
+        ntlmOID = asn1(0, False, 6, bytes.fromhex("2b06010401823702020a"))
+        client, negotiate = spnegoClient("Rafal", NTLM_USERS["Rafal"], protocol="ntlm")
+
+        def init(*fields: Tuple[int, bytes]) -> bytes:
+            body = b"".join(asn1(2, True, tag, value) for tag, value in fields)
+            return asn1(1, True, 0, spnegoOID + asn1(2, True, 0, asn1(0, True, 16, body)))
+
+        mechTypes = (0, asn1(0, True, 16, ntlmOID))
+        good = init(mechTypes, (2, octets(negotiate)))
+        self.assertIsNotNone(acceptStep(spnegoAcceptorContext, None, good).output)
+        for token, reason in (
+            (good + b"\x00", "bytes after"),
+            (init((2, octets(negotiate))), "without mechTypes"),
+            (init(mechTypes, (3, asn1(0, True, 16, b""))), "malformed mechListMIC"),
+            (init(mechTypes, (4, octets(b"mic"))), "unexpected field"),
+            (negTokenResp((2, octets(negotiate))), "the first token is a NegTokenResp"),
+            (b"\x60\x80" + spnegoOID + b"\x00\x00", "bad ASN.1 length"),
+            (b"\x60\x85\x00\x00\x00\x00\x08" + spnegoOID, "bad ASN.1 length"),
+            (b"\x60\x10" + spnegoOID, "truncated"),
+            (b"\x7f\x21\x00", "unexpected ASN.1 tag"),
+            (asn1(0, True, 16, b""), "neither SPNEGO"),
+            (b"x", "truncated"),
+        ):
+            self.assertTokenRefused(None, token, reason)
+
+    def test_ntlmOrder(self) -> None:
+        """
+        NTLM goes NEGOTIATE, then AUTHENTICATE, once each.
+        """
+        client, negotiate = spnegoClient("Rafal", NTLM_USERS["Rafal"], protocol="ntlm")
+        auth = b"NTLMSSP\x00\x03\x00\x00\x00" + bytes(60)
+        self.assertTokenRefused(None, auth, "NTLM messages out of order")
+        first = acceptStep(spnegoAcceptorContext, None, negotiate)
+        self.assertTokenRefused(first.context, negotiate, "NTLM messages out of order")
+
+    def test_checkNTLMAuthenticate(self) -> None:
+        """
+        The AUTHENTICATE itself: fields inside the message, an NTLMv2
+        answer, a user.
+        """
+        from spnego._ntlm_raw.messages import Authenticate
+
+        context, resp = self.challenged()
+        auth = Authenticate.unpack(resp.response_token)
+        self.assertEqual(checkNTLMAuthenticate(resp.response_token), (None, "Rafal"))
+        self.assertRaises(
+            WeakNTLMResponse,
+            checkNTLMAuthenticate,
+            rebuiltAuthenticate(auth, nt_challenge_response=bytes(24)),
+        )
+        anonymous = rebuiltAuthenticate(auth, username=None)
+        error = self.assertRaises(RefusedToken, checkNTLMAuthenticate, anonymous)
+        self.assertIn("anonymous", str(error))
+        truncated = resp.response_token[:-20]
+        error = self.assertRaises(RefusedToken, checkNTLMAuthenticate, truncated)
+        self.assertIn("malformed", str(error))
+        self.assertRaises(RefusedToken, checkNTLMAuthenticate, resp.response_token[:40])
+
+
+class CanonicalNameTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    The principal of an NTLM login is spelled as the NTLM user file spells
+    it, whatever case the client typed: names match without regard to
+    case, but the OS group database does not, and the client must not
+    choose which OS user's groups it gets.
+    """
+
+    setupStatements = (
+        "CREATE USER 'staff_user'@'%' IDENTIFIED WITH authentication_windows AS 'staff'",
+        "CREATE USER 'dba_user'@'%' IDENTIFIED WITH authentication_windows AS 'dba'",
+    )
+
+    def setUp(self) -> None:
+        super().setUp()
+        # Two OS users whose names differ only in case: the NTLM user file's
+        # Rafal is the first.
+        users = {
+            "Rafal": SimpleNamespace(pw_name="Rafal", pw_gid=10),
+            "rafal": SimpleNamespace(pw_name="rafal", pw_gid=20),
+        }
+        groups = {10: "staff", 20: "dba"}
+
+        def getpwnam(name: str) -> Any:
+            return users[name]
+
+        self.method.groupResolver = OSGroupResolver(
+            self.method.matcher,
+            synchronous,
+            getpwnam=getpwnam,
+            getgrouplist=lambda name, gid: [gid],
+            getgrgid=lambda gid: SimpleNamespace(gr_name=groups[gid]),
+        )
+
+    def test_groupsOfTheFileSpelling(self) -> None:
+        """
+        However the client spells C{Rafal}, it has the groups of the OS user
+        C{Rafal}, and C{@@external_user} is C{Rafal}.
+        """
+        for typed in ("Rafal", "rafal", "RAFAL"):
+            handler = self.handler(typed, NTLM_USERS["Rafal"])
+            self.assertEqual(self.windowsIdentity("staff_user", handler)[3], "Rafal")
+            client, server, result = self.windowsLogin("dba_user", self.handler(typed, NTLM_USERS["Rafal"]))
+            self.assertRefused(result, 1045)
+        self.assertIn("Rafal ('dba_user'@'localhost') matches no user or group", self.logText())
+        self.assertNotIn("rafal (", self.logText())
+
+    def test_userFileNames(self) -> None:
+        """
+        L{ntlmUserFileName} finds the line pyspnego takes the hashes from:
+        the first whose user and domain are the client's, in any case, in
+        either of the file's formats.
+        """
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(
+                "MyDomain:domain_user:pw\n"
+                ":Rafal:pw\n"
+                ":rafal:other-pw\n"
+                "OTHER\\tasha:1000:" + "0" * 32 + ":" + "1" * 32 + ":[U]:LCT-1\n"
+                "not a line\n"
+            )
+        for domain, user, expected in (
+            ("mydomain", "DOMAIN_USER", "MyDomain\\domain_user"),
+            (None, "mydomain\\DOMAIN_USER", "MyDomain\\domain_user"),
+            (None, "RAFAL", "Rafal"),
+            ("", "rafal", "Rafal"),
+            ("other", "TASHA", "OTHER\\tasha"),
+            (None, "domain_user", None),
+            ("Else", "Rafal", None),
+            (None, "nobody", None),
+        ):
+            self.assertEqual(ntlmUserFileName(path, domain, user), expected, (domain, user))
+
+    def test_userGoneFromFile(self) -> None:
+        """
+        A user whose line is gone by the time the name is read is refused.
+        """
+        from spnego._spnego import unpack_token
+
+        client, first = spnegoClient("Rafal", NTLM_USERS["Rafal"])
+        result = acceptStep(spnegoAcceptorContext, None, first)
+        resp = unpack_token(client.step(result.output))
+        real = windows.ntlmUserFileName
+        self.patch(windows, "ntlmUserFileName", lambda path, domain, user: None)
+        token = wrapped(resp, resp.response_token)
+        error = self.assertRaises(RefusedToken, acceptStep, spnegoAcceptorContext, result.context, token)
+        self.assertIn("no longer in the NTLM user file", str(error))
+        self.assertIsNotNone(real(self.userFile, None, "rafal"))
 
 
 class SessionSecretsTests(WindowsServerMixin, SynchronousTestCase):

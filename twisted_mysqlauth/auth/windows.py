@@ -28,7 +28,14 @@ The pieces, in the shape of L{twisted.cred}:
    (L{FileGroupResolver}).
 
 Name matching follows Windows: case-insensitive, with C{DOMAIN\\\\name},
-C{name@DOMAIN} and bare names (see L{NameMatcher}).
+C{name@DOMAIN} and bare names (see L{NameMatcher}); the name matched is
+the principal as the acceptor spells it (the NTLM user file's line, the
+KDC's ticket), never as the client typed it.
+
+pyspnego's acceptor is lenient where this server must not be: every client
+token passes L{GuardedAcceptor}'s checks first (strict SPNEGO, NTLMv2
+only, no completion on the client's word, the mechListMIC with NTLM), and
+pyspnego itself runs with C{LM_COMPAT_LEVEL} 5.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import struct
 import threading
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -80,8 +88,12 @@ GROUP_SOURCES = ("os", "file")
 #: The group source by default: the OS group database, where there is one.
 DEFAULT_GROUP_SOURCE = "none" if os.name == "nt" else "os"
 
-#: The first bytes of an NTLM AUTHENTICATE message.
-_NTLM_AUTHENTICATE = b"NTLMSSP\x00\x03\x00\x00\x00"
+#: The signature that starts every NTLM message.
+_NTLM_SIGNATURE = b"NTLMSSP\x00"
+
+#: The C{LM_COMPAT_LEVEL} pyspnego's NTLM acceptor runs with: 5, NTLMv2
+#: only (pyspnego's default, 3, accepts LM and NTLMv1 answers).
+LM_COMPAT_LEVEL = "5"
 
 #: An NTLMv1 or LM response is 24 bytes; an NTLMv2 response is longer.
 _NTLMV1_RESPONSE_LENGTH = 24
@@ -119,6 +131,10 @@ class NameMatcher:
     too) and the names of C{authentication_windows_default_domain}. Names
     of other domains match only with the same domain (C{MyDomain\\\\user});
     C{user@REALM} is read as C{REALM\\\\user}.
+
+    The principal compared is the acceptor's spelling of it (see
+    L{GuardedAcceptor}): ignoring case here is Windows' rule for names,
+    not the client's choice of a spelling.
     """
 
     def __init__(self, defaultDomains: Iterable[str] = (), hostName: Optional[str] = None) -> None:
@@ -205,10 +221,13 @@ class OSGroupResolver:
 
     The OS user is, for a principal of a local domain (see
     L{NameMatcher}), its bare name; for another domain C{D\\\\user}
-    (winbind's form) or C{user@D} (sssd's). Each is tried as written, then
-    in lower case (Windows names are case-insensitive, Unix names are
-    not); the first that exists is used. An unknown user has no groups.
-    POSIX only.
+    (winbind's form), then C{user@D} (sssd's); the first that exists is
+    used. Names are looked up exactly as the principal spells them, which
+    is the acceptor's spelling (the NTLM user file's, the KDC's), never
+    the client's: Unix names are case-sensitive, and a client choosing
+    C{rafal} rather than C{Rafal} must not get the groups of another OS
+    user (NSS modules such as winbind may ignore case themselves). An
+    unknown user has no groups. POSIX only.
     """
 
     def __init__(
@@ -231,15 +250,8 @@ class OSGroupResolver:
         """
         domain, name = splitQualifiedName(principal)
         if self.matcher.isLocal(domain):
-            forms = [name]
-        else:
-            forms = [f"{domain}\\{name}", f"{name}@{domain}"]
-        found: List[str] = []
-        for form in forms:
-            for candidate in (form, form.lower()):
-                if candidate not in found:
-                    found.append(candidate)
-        return found
+            return [name]
+        return [f"{domain}\\{name}", f"{name}@{domain}"]
 
     def groupsOf(self, principal: str) -> defer.Deferred:
         return self._runInThread(self.lookUp, principal)
@@ -353,45 +365,461 @@ class CombinedGroupResolver:
 # -- the security context ----------------------------------------------------------
 
 
-class WeakNTLMResponse(Exception):
+class RefusedToken(Exception):
+    """
+    A client token refused before pyspnego's acceptor sees it (see
+    L{GuardedAcceptor}).
+    """
+
+
+class WeakNTLMResponse(RefusedToken):
     """
     An NTLM AUTHENTICATE message with an LM or NTLMv1 response (only NTLMv2
     is accepted).
     """
 
 
-def refuseWeakNTLM(token: bytes) -> None:
+@attr.s(frozen=True, slots=True, auto_attribs=True)
+class ClientToken:
     """
-    Refuse a token carrying an NTLM AUTHENTICATE message whose NT response
-    is not NTLMv2 (pyspnego's acceptor accepts NTLMv1 and LM unless the
-    process-wide C{LM_COMPAT_LEVEL} says otherwise; this server never
-    does). The message is found by its signature, raw or inside SPNEGO.
+    A client token as L{parseClientToken} read it.
 
-    @raise WeakNTLMResponse: it is LM or NTLMv1, or too short to tell.
+    @ivar kind: C{"init"} (SPNEGO's NegTokenInit), C{"resp"} (NegTokenResp)
+        or C{"raw"} (a mechanism's own token, not in SPNEGO).
+    @ivar mechToken: the token for the mechanism (NegTokenInit's
+        mechToken, NegTokenResp's responseToken, or the raw token), or
+        L{None}.
+    @ivar negState: NegTokenResp's negState, or L{None}.
+    @ivar mechListMIC: the SPNEGO mechListMIC, or L{None}.
+    @ivar mechTypes: NegTokenInit's mechanism OIDs (dotted), or C{()}.
     """
-    at = token.find(_NTLM_AUTHENTICATE)
-    if at < 0:
-        return
-    lengthField = token[at + 20 : at + 22]
-    if len(lengthField) < 2:
-        raise WeakNTLMResponse("truncated NTLM AUTHENTICATE message")
-    if int.from_bytes(lengthField, "little") <= _NTLMV1_RESPONSE_LENGTH:
+
+    kind: str
+    mechToken: Optional[bytes] = None
+    negState: Optional[int] = None
+    mechListMIC: Optional[bytes] = None
+    mechTypes: Tuple[str, ...] = ()
+
+    @property
+    def spnego(self) -> bool:
+        return self.kind != "raw"
+
+
+def _readTLV(data: bytes, at: int, end: int) -> Tuple[int, bool, int, int, int]:
+    """
+    Read one ASN.1 value with a definite length from C{data[at:end]}.
+
+    @return: its class (0 universal, 1 application, 2 context-specific),
+        whether it is constructed, its tag number, and where its contents
+        start and end.
+    @raise RefusedToken: a high tag number, an indefinite or overlong
+        length, or contents past C{end}.
+    """
+    if at + 2 > end:
+        raise RefusedToken("truncated SPNEGO token")
+    first, length = data[at], data[at + 1]
+    if first & 0x1F == 0x1F:
+        raise RefusedToken("unexpected ASN.1 tag in SPNEGO token")
+    at += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 1 <= count <= 4 or at + count > end:
+            raise RefusedToken("bad ASN.1 length in SPNEGO token")
+        length = int.from_bytes(data[at : at + count], "big")
+        at += count
+    if at + length > end:
+        raise RefusedToken("truncated SPNEGO token")
+    return first >> 6, bool(first & 0x20), first & 0x1F, at, at + length
+
+
+#: ASN.1 classes and universal tags of SPNEGO's structures (RFC 4178).
+_UNIVERSAL, _APPLICATION, _CONTEXT = 0, 1, 2
+_BIT_STRING, _OCTET_STRING, _OID, _ENUMERATED, _SEQUENCE = 3, 4, 6, 10, 16
+
+#: The DER contents of SPNEGO's OID, 1.3.6.1.5.5.2.
+_SPNEGO_OID = b"\x2b\x06\x01\x05\x05\x02"
+
+#: The fields a client may send, by tag: (universal type, name). A client
+#: never sends NegTokenResp's supportedMech ([1], the target's first reply
+#: only) nor NegTokenInit2's negHints ([3] as a SEQUENCE) and mechListMIC
+#: at [4] (NegTokenInit2 is the target's).
+_NEG_TOKEN_INIT_FIELDS = {
+    0: (_SEQUENCE, "mechTypes"),
+    1: (_BIT_STRING, "reqFlags"),
+    2: (_OCTET_STRING, "mechToken"),
+    3: (_OCTET_STRING, "mechListMIC"),
+}
+_NEG_TOKEN_RESP_FIELDS = {
+    0: (_ENUMERATED, "negState"),
+    2: (_OCTET_STRING, "responseToken"),
+    3: (_OCTET_STRING, "mechListMIC"),
+}
+
+#: NegTokenResp's negState values.
+ACCEPT_COMPLETED, ACCEPT_INCOMPLETE, REJECT, REQUEST_MIC = range(4)
+
+
+def _whole(data: bytes, start: int, end: int, kind: Tuple[int, bool, int], what: str) -> Tuple[int, int]:
+    """
+    The contents of the one value of type C{kind} (class, constructed, tag)
+    that fills C{data[start:end]}.
+    """
+    tagClass, constructed, number, begin, stop = _readTLV(data, start, end)
+    if (tagClass, constructed, number) != kind or stop != end:
+        raise RefusedToken(f"malformed {what} in SPNEGO token")
+    return begin, stop
+
+
+def _taggedFields(
+    data: bytes, start: int, end: int, allowed: Dict[int, Tuple[int, str]], what: str
+) -> Dict[int, bytes]:
+    """
+    The fields of a SEQUENCE of explicitly tagged fields filling
+    C{data[start:end]}: each tag allowed, once, in increasing order, each
+    holding exactly one value of its universal type.
+
+    @return: the fields' contents by tag.
+    """
+    begin, stop = _whole(data, start, end, (_UNIVERSAL, True, _SEQUENCE), what)
+    fields: Dict[int, bytes] = {}
+    at = begin
+    while at < stop:
+        tagClass, constructed, number, inner, after = _readTLV(data, at, stop)
+        if tagClass != _CONTEXT or not constructed or number not in allowed:
+            raise RefusedToken(f"unexpected field in {what}")
+        if fields and number <= max(fields):
+            raise RefusedToken(f"repeated or misordered field in {what}")
+        universal, name = allowed[number]
+        valueStart, valueEnd = _whole(
+            data, inner, after, (_UNIVERSAL, universal == _SEQUENCE, universal), f"{name} of {what}"
+        )
+        fields[number] = data[valueStart:valueEnd]
+        at = after
+    return fields
+
+
+def _negTokenInit(data: bytes, start: int, end: int) -> ClientToken:
+    from spnego._asn1 import unpack_asn1_object_identifier
+
+    fields = _taggedFields(data, start, end, _NEG_TOKEN_INIT_FIELDS, "NegTokenInit")
+    if 0 not in fields:
+        raise RefusedToken("NegTokenInit without mechTypes")
+    oids: List[str] = []
+    listed, at = fields[0], 0
+    while at < len(listed):
+        tagClass, constructed, number, begin, stop = _readTLV(listed, at, len(listed))
+        if (tagClass, constructed, number) != (_UNIVERSAL, False, _OID) or begin == stop:
+            raise RefusedToken("malformed mechTypes in NegTokenInit")
+        try:
+            oids.append(unpack_asn1_object_identifier(listed[begin:stop]))
+        except (ValueError, IndexError, struct.error):
+            raise RefusedToken("malformed mechTypes in NegTokenInit") from None
+        at = stop
+    if not oids:
+        raise RefusedToken("NegTokenInit without mechTypes")
+    return ClientToken("init", fields.get(2), None, fields.get(3), tuple(oids))
+
+
+def _negTokenResp(data: bytes, start: int, end: int) -> ClientToken:
+    fields = _taggedFields(data, start, end, _NEG_TOKEN_RESP_FIELDS, "NegTokenResp")
+    negState = None
+    if 0 in fields:
+        if len(fields[0]) != 1:
+            raise RefusedToken("malformed negState in NegTokenResp")
+        negState = fields[0][0]
+    return ClientToken("resp", fields.get(2), negState, fields.get(3))
+
+
+def parseClientToken(token: bytes) -> ClientToken:
+    """
+    Read a client token strictly, and check that pyspnego reads the same.
+
+    The token is an NTLM message (raw NTLM), a GSS-API initial context
+    token holding SPNEGO's NegTokenInit or another mechanism's token (raw
+    Kerberos), or a NegTokenResp. The SPNEGO structures must be DER-like:
+    definite lengths, nothing after a value, only the fields a client sends
+    (see L{_NEG_TOKEN_INIT_FIELDS}), each once and in order, and of their
+    type. pyspnego's own parser (C{spnego._spnego.unpack_token}) keeps the
+    last of repeated fields, ignores unknown ones and what follows a value;
+    so that a check here applies to what pyspnego then processes, it must
+    also read the same mechanism token, negState and mechListMIC.
+
+    @raise RefusedToken: anything else.
+    """
+    if token.startswith(_NTLM_SIGNATURE):
+        parsed = ClientToken("raw", token)
+    else:
+        tagClass, constructed, number, begin, end = _readTLV(token, 0, len(token))
+        if end != len(token):
+            raise RefusedToken("bytes after the SPNEGO token")
+        if (tagClass, constructed, number) == (_APPLICATION, True, 0):
+            oidClass, oidConstructed, oidNumber, oidStart, oidEnd = _readTLV(token, begin, end)
+            if (oidClass, oidConstructed, oidNumber) != (_UNIVERSAL, False, _OID):
+                raise RefusedToken("malformed GSS-API token")
+            if token[oidStart:oidEnd] == _SPNEGO_OID:
+                inner, innerEnd = _whole(token, oidEnd, end, (_CONTEXT, True, 0), "NegTokenInit")
+                parsed = _negTokenInit(token, inner, innerEnd)
+            else:
+                # Another mechanism's token (Kerberos's AP-REQ): the
+                # mechanism reads it.
+                parsed = ClientToken("raw", token)
+        elif (tagClass, constructed, number) == (_CONTEXT, True, 1):
+            parsed = _negTokenResp(token, begin, end)
+        else:
+            raise RefusedToken("neither SPNEGO, NTLM nor a GSS-API token")
+    _sameForPyspnego(token, parsed)
+    return parsed
+
+
+def _sameForPyspnego(token: bytes, parsed: ClientToken) -> None:
+    """
+    @raise RefusedToken: pyspnego reads C{token} otherwise than C{parsed}.
+    """
+    from spnego._spnego import NegTokenInit, NegTokenResp, unpack_token
+
+    try:
+        seen = unpack_token(token)
+    except Exception:
+        raise RefusedToken("pyspnego cannot read the token") from None
+    if parsed.kind == "raw":
+        same = seen == token
+    elif parsed.kind == "init":
+        same = (
+            isinstance(seen, NegTokenInit)
+            and tuple(seen.mech_types) == parsed.mechTypes
+            and seen.mech_token == parsed.mechToken
+            and seen.mech_list_mic == parsed.mechListMIC
+        )
+    else:
+        same = (
+            isinstance(seen, NegTokenResp)
+            and seen.supported_mech is None
+            and seen.response_token == parsed.mechToken
+            and seen.mech_list_mic == parsed.mechListMIC
+            and (None if seen.neg_state is None else int(seen.neg_state)) == parsed.negState
+        )
+    if not same:
+        raise RefusedToken("pyspnego reads the token otherwise")
+
+
+def checkNTLMAuthenticate(token: bytes) -> Any:
+    """
+    Check an NTLM AUTHENTICATE message as pyspnego's acceptor will read it
+    (C{spnego._ntlm_raw.messages.Authenticate}): its fields inside the
+    message, a user name (pyspnego has no anonymous NTLM), and an NTLMv2
+    response: an NT response longer than 24 bytes. An LM response (with an
+    empty NT response: LM alone, or with extended session security, which
+    pyspnego checks as a value anyone can compute), or an NTLMv1 response
+    is refused, whatever C{LM_COMPAT_LEVEL} says.
+
+    @return: the message's domain (or L{None}) and user name, as pyspnego
+        reads them.
+    @raise WeakNTLMResponse: LM or NTLMv1.
+    @raise RefusedToken: malformed, or anonymous.
+    """
+    from spnego._ntlm_raw.messages import Authenticate
+
+    if len(token) < 64 or not token.startswith(_NTLM_SIGNATURE):
+        raise RefusedToken("malformed NTLM AUTHENTICATE message")
+    for field in (12, 20, 28, 36, 44, 52):
+        length = int.from_bytes(token[field : field + 2], "little")
+        offset = int.from_bytes(token[field + 4 : field + 8], "little")
+        if length and offset + length > len(token):
+            raise RefusedToken("malformed NTLM AUTHENTICATE message")
+    try:
+        message = Authenticate.unpack(token)
+        ntResponse = message.nt_challenge_response or b""
+        user, domain = message.user_name, message.domain_name
+    except (ValueError, UnicodeError, struct.error):
+        raise RefusedToken("malformed NTLM AUTHENTICATE message") from None
+    if len(ntResponse) <= _NTLMV1_RESPONSE_LENGTH:
         raise WeakNTLMResponse("LM and NTLMv1 responses are refused: NTLMv2 only")
+    if not user:
+        raise RefusedToken("anonymous NTLM is refused")
+    return domain, user
 
 
-def spnegoAcceptorContext() -> Any:
+def ntlmUserFileName(path: str, domain: Optional[str], user: str) -> Optional[str]:
     """
-    A pyspnego acceptor for SPNEGO (or raw NTLM or Kerberos tokens): SSPI
-    on Windows; elsewhere pyspnego's own SPNEGO with its NTLM (credentials
-    from C{NTLM_USER_FILE}) and Kerberos through python-gssapi when it is
-    installed (keys from the keytab, C{KRB5_KTNAME}).
+    The name of an NTLM user as the NTLM user file spells it: the line
+    pyspnego's acceptor takes the hashes from (C{spnego._ntlm._get_credential}:
+    the first Heimdal or smbpasswd line whose user and domain are the
+    client's, compared with C{str.upper}).
+
+    @param domain: the AUTHENTICATE message's domain (or L{None}).
+    @param user: its user name.
+    @return: C{DOMAIN\\\\user} or C{user}, as in the file; L{None} when no
+        line matches.
+    """
+    from spnego._context import split_username
+
+    wantedDomain, wantedUser = split_username(f"{domain}\\{user}" if domain else user)
+    wantedDomain, wantedUser = (wantedDomain or "").upper(), (wantedUser or "").upper()
+    with open(path, mode="rb") as f:
+        text = f.read().decode()
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) == 3:
+            lineDomain, lineUser = fields[0], fields[1]
+        elif len(fields) == 6:
+            lineDomain, lineUser = split_username(fields[0])
+        else:
+            continue
+        lineDomain, lineUser = lineDomain or "", lineUser or ""
+        if lineUser.upper() == wantedUser and lineDomain.upper() == wantedDomain:
+            return f"{lineDomain}\\{lineUser}" if lineDomain else lineUser
+    return None
+
+
+class GuardedAcceptor:
+    """
+    pyspnego's acceptor, behind checks of each client token
+    (L{spnegoAcceptorContext} makes them).
+
+    pyspnego's acceptor, as this server uses it, would take an NTLM
+    AUTHENTICATE whose LM response needs no password, NTLMv1 and LM
+    responses, a client's word that the exchange is complete (a
+    NegTokenResp with negState accept-completed, which skips the
+    mechListMIC), fields it ignores, and raw tokens in a SPNEGO exchange.
+    Each token is therefore read first (L{parseClientToken}), and refused
+    (L{RefusedToken}) unless:
+
+     - the first token is a NegTokenInit or a raw NTLM or GSS-API token,
+       and the later ones are NegTokenResps, or raw tokens of the same
+       mechanism when the first was raw;
+     - a NegTokenResp says accept-incomplete or nothing (a client's
+       accept-completed only with a mechListMIC, which pyspnego then
+       verifies: MIT's and pyspnego's initiators send it so, after the
+       target's MIC), carries a token or a mechListMIC, and not a
+       mechListMIC equal to its token (pyspnego ignores such a MIC);
+     - NTLM goes NEGOTIATE then AUTHENTICATE, which L{checkNTLMAuthenticate}
+       accepts and which, in SPNEGO, comes with the mechListMIC (pyspnego
+       requires that MIC with NTLM; a client without it would never
+       finish). Any mechanism token with NTLM's AUTHENTICATE type where
+       NTLM reads it (bytes 8 to 11) is taken as one: pyspnego does not
+       check NTLM's signature.
+
+    Once complete, the principal of an NTLM login (pyspnego's own NTLM,
+    not SSPI's) is the name of the NTLM user file's line (see
+    L{ntlmUserFileName}), not the text the client sent: pyspnego compares
+    names without regard to case and answers with the client's spelling.
+    Kerberos's principal is the one the ticket names, as the KDC issued it.
+    """
+
+    def __init__(self, context: Any, ntlmNamesFromUserFile: bool = True) -> None:
+        self._context = context
+        self._namesFromFile = ntlmNamesFromUserFile
+        self._tokens = 0
+        self._spnego: Optional[bool] = None
+        self._rawNTLM: Optional[bool] = None
+        self._ntlm: Optional[str] = None
+        self._ntlmUser: Optional[Tuple[Optional[str], str]] = None
+        self._principal: Optional[str] = None
+
+    @property
+    def complete(self) -> bool:
+        return bool(self._context.complete)
+
+    @property
+    def negotiated_protocol(self) -> Optional[str]:
+        return getattr(self._context, "negotiated_protocol", None)
+
+    @property
+    def client_principal(self) -> Optional[str]:
+        return self._principal
+
+    def step(self, token: bytes) -> Optional[bytes]:
+        self._tokens += 1
+        parsed = parseClientToken(token)
+        self._checkFraming(parsed)
+        if parsed.mechToken:
+            self._checkMechanismToken(parsed)
+        output = self._context.step(token)
+        if self._context.complete:
+            self._principal = self._principalOnceComplete()
+        return output
+
+    def _checkFraming(self, parsed: ClientToken) -> None:
+        first = self._tokens == 1
+        if first:
+            if parsed.kind == "resp":
+                raise RefusedToken("the first token is a NegTokenResp")
+            self._spnego = parsed.spnego
+            if not parsed.spnego:
+                self._rawNTLM = parsed.mechToken is not None and _isNTLMMessage(parsed.mechToken)
+            return
+        if parsed.kind == "init":
+            raise RefusedToken("a NegTokenInit after the first token")
+        if parsed.spnego != self._spnego:
+            raise RefusedToken("raw and SPNEGO tokens mixed")
+        if not parsed.spnego and _isNTLMMessage(parsed.mechToken or b"") != self._rawNTLM:
+            raise RefusedToken("raw tokens of two mechanisms")
+        if parsed.kind == "resp":
+            if parsed.negState not in (None, ACCEPT_INCOMPLETE, ACCEPT_COMPLETED):
+                raise RefusedToken("a client's negState must be accept-incomplete")
+            if parsed.negState == ACCEPT_COMPLETED and not parsed.mechListMIC:
+                raise RefusedToken("a client's accept-completed without a mechListMIC")
+            if not parsed.mechToken and not parsed.mechListMIC:
+                raise RefusedToken("an empty NegTokenResp")
+            if parsed.mechToken and parsed.mechListMIC == parsed.mechToken:
+                raise RefusedToken("a mechListMIC equal to the response token")
+
+    def _checkMechanismToken(self, parsed: ClientToken) -> None:
+        token = parsed.mechToken or b""
+        if not _isNTLMMessage(token):
+            return
+        if not token.startswith(_NTLM_SIGNATURE):
+            raise RefusedToken("an NTLM message without NTLM's signature")
+        kind = int.from_bytes(token[8:12], "little")
+        if kind == 1 and self._ntlm is None:
+            self._ntlm = "negotiated"
+        elif kind == 3 and self._ntlm == "negotiated":
+            user = checkNTLMAuthenticate(token)
+            if parsed.spnego and not parsed.mechListMIC:
+                raise RefusedToken("NTLM AUTHENTICATE in SPNEGO without the mechListMIC")
+            self._ntlm = "authenticated"
+            self._ntlmUser = user
+        else:
+            raise RefusedToken("NTLM messages out of order")
+
+    def _principalOnceComplete(self) -> Optional[str]:
+        if self._ntlmUser is None and (self._ntlm is not None or self.negotiated_protocol == "ntlm"):
+            raise RefusedToken("complete without an NTLM AUTHENTICATE")
+        if self._ntlmUser is None or not self._namesFromFile:
+            return self._context.client_principal
+        from spnego._ntlm import _get_credential_file
+
+        path = _get_credential_file()
+        name = ntlmUserFileName(path, *self._ntlmUser) if path else None
+        if name is None:
+            raise RefusedToken("the NTLM user is no longer in the NTLM user file")
+        return name
+
+
+def _isNTLMMessage(token: bytes) -> bool:
+    """
+    Whether pyspnego's NTLM would take C{token} as an AUTHENTICATE (its
+    type, bytes 8 to 11, is 3), or it has NTLM's signature.
+    """
+    return token.startswith(_NTLM_SIGNATURE) or token[8:12] == b"\x03\x00\x00\x00"
+
+
+def spnegoAcceptorContext() -> GuardedAcceptor:
+    """
+    A pyspnego acceptor for SPNEGO (or raw NTLM or Kerberos tokens) behind
+    a L{GuardedAcceptor}: SSPI on Windows; elsewhere pyspnego's own SPNEGO
+    with its NTLM (credentials from C{NTLM_USER_FILE}, NTLMv2 only:
+    C{LM_COMPAT_LEVEL} 5, which L{WindowsAuthMethod.initialize} sets) and
+    Kerberos through python-gssapi when it is installed (keys from the
+    keytab, C{KRB5_KTNAME}).
     """
     import spnego
 
     options = spnego.NegotiateOptions.none
     if os.name != "nt":
         options = spnego.NegotiateOptions.use_negotiate
-    return spnego.server(protocol="negotiate", options=options)
+    context = spnego.server(protocol="negotiate", options=options)
+    return GuardedAcceptor(context, ntlmNamesFromUserFile=os.name != "nt")
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
@@ -419,7 +847,6 @@ def acceptStep(contextFactory: Callable[[], Any], context: Any, token: bytes) ->
     C{context} is L{None}. Blocking: run in a thread, and for one context
     never in two threads at once (the checker waits for each step).
     """
-    refuseWeakNTLM(token)
     if context is None:
         context = contextFactory()
     output = context.step(token)
@@ -794,7 +1221,7 @@ def _isClientFailure(error: BaseException) -> bool:
     Whether a failed step is the client's doing (a bad token, wrong
     credentials) rather than the server's (pyspnego missing, no keytab).
     """
-    if isinstance(error, WeakNTLMResponse):
+    if isinstance(error, RefusedToken):
         return True
     try:
         from spnego.exceptions import SpnegoError
@@ -1129,9 +1556,11 @@ class WindowsAuthMethod:
 
         pyspnego reads its NTLM credentials only from the C{NTLM_USER_FILE}
         environment variable (and GSSAPI its keytab from C{KRB5_KTNAME}),
-        at every login: when the variables name files, the environment is
-        set here, once, on the reactor thread, before this method serves a
-        login; it is never changed per login.
+        and which NTLM answers its acceptor takes from C{LM_COMPAT_LEVEL},
+        at every login: the environment is set here, once, on the reactor
+        thread, before this method serves a login (C{LM_COMPAT_LEVEL} to
+        5, NTLMv2 only, always; the two others when the variables name
+        files); it is never changed per login.
 
         @raise ValueError: a bad value, a missing file or no pyspnego.
         """
@@ -1164,7 +1593,10 @@ class WindowsAuthMethod:
                 "authentication_windows_group_source names file but "
                 "authentication_windows_group_file is not set"
             )
-        environment: Dict[str, str] = {}
+        # pyspnego's NTLM acceptor reads LM_COMPAT_LEVEL when a context is
+        # made: 5 refuses LM and NTLMv1 answers (pyspnego's initiators
+        # behave at 5 as at its default, 3).
+        environment: Dict[str, str] = {"LM_COMPAT_LEVEL": LM_COMPAT_LEVEL}
         if values["authentication_windows_ntlm_user_file"]:
             path = _checkReadableFile(
                 values["authentication_windows_ntlm_user_file"], "NTLM user file", self.log
@@ -1185,6 +1617,14 @@ class WindowsAuthMethod:
             and not values["authentication_windows_principal_name"]
         ):
             self._processName = _processPrincipalName()
+        previous = os.environ.get("LM_COMPAT_LEVEL")
+        if previous not in (None, LM_COMPAT_LEVEL):
+            self.log.warning(
+                "authentication_windows: LM_COMPAT_LEVEL {previous} replaced by {wanted} "
+                "(NTLMv2 only)",
+                previous=previous,
+                wanted=LM_COMPAT_LEVEL,
+            )
         for name, value in environment.items():
             os.environ[name] = value
         if os.name != "nt" and not os.environ.get("NTLM_USER_FILE"):
