@@ -247,7 +247,30 @@ class NonceTests(SynchronousTestCase):
             return supplies.pop(0) if supplies else b"\x42" * count
 
         self.patch(hashing.secrets, "token_bytes", tokenBytes)
-        self.assertEqual(makeNonce(), b"\x41" * NONCE_LENGTH)
+        self.assertEqual(hashing._randomSaltBytes(NONCE_LENGTH), b"\x41" * NONCE_LENGTH)
+
+    def test_madeInBatches(self) -> None:
+        """
+        Nonces are made a batch at a time (one draw of random bytes for
+        many), each by the same byte rules, none twice.
+        """
+        draws = []
+        tokenBytes = hashing.secrets.token_bytes
+
+        def countingTokenBytes(count: int) -> bytes:
+            draws.append(count)
+            return tokenBytes(count)
+
+        self.patch(hashing, "_noncePool", [])
+        self.patch(hashing.secrets, "token_bytes", countingTokenBytes)
+        nonces = [makeNonce() for _ in range(hashing._NONCE_BATCH)]
+        self.assertLessEqual(len(draws), 3)
+        self.assertEqual(len(set(nonces)), len(nonces))
+        for nonce in nonces:
+            self.assertEqual(len(nonce), NONCE_LENGTH)
+            self.assertTrue(set(nonce) <= ALLOWED_SALT_BYTES)
+        makeNonce()
+        self.assertGreater(len(draws), 1)
 
 
 class NativePasswordTests(SynchronousTestCase):

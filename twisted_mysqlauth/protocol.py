@@ -217,15 +217,20 @@ class MySQLServerProtocol(Protocol):
     _login: Any = None
     _reader: Any = None
     _switchPending = False
+    _busy = False
+    _sslHeader: Optional[bytes] = None
+    _logout: Any = None
 
     # -- connection lifecycle ------------------------------------------------
 
     def connectionMade(self) -> None:
-        config = self.factory.config
-        self.connectionId = self.factory.nextConnectionId()
+        factory = self.factory
+        config = factory.config
+        transport = self.transport
+        self.connectionId = connectionId = factory.nextConnectionId()
         # The connection phase is small packets each waiting for an answer:
         # Nagle's algorithm would hold some back (about 40 ms a TLS login).
-        setTcpNoDelay = getattr(self.transport, "setTcpNoDelay", None)
+        setTcpNoDelay = getattr(transport, "setTcpNoDelay", None)
         if setTcpNoDelay is not None:
             try:
                 setTcpNoDelay(True)
@@ -233,12 +238,9 @@ class MySQLServerProtocol(Protocol):
                 pass
         self._decoder = PacketDecoder(PRE_AUTH_MAX_PACKET)
         self._seq = 0
-        self._busy = False
-        self._sslHeader: Optional[bytes] = None
-        self._logout = None
-        peer = self.transport.getPeer()
+        peer = transport.getPeer()
         client = clientAddressFor(peer)
-        isTLS = ISSLTransport.providedBy(self.transport)
+        isTLS = ISSLTransport.providedBy(transport)
         if config.peerCredentialsFor is peerCredentialsOf and isinstance(
             peer, (IPv4Address, IPv6Address)
         ):
@@ -246,9 +248,9 @@ class MySQLServerProtocol(Protocol):
             # socket its family.
             peerCredentials = None
         else:
-            peerCredentials = config.peerCredentialsFor(self.transport)
-        self.attempt = LoginAttempt(
-            connectionId=self.connectionId,
+            peerCredentials = config.peerCredentialsFor(transport)
+        self.attempt = attempt = LoginAttempt(
+            connectionId=connectionId,
             client=client,
             handshakeNonce=config.makeNonce(),
             secure=isTLS or client.isUNIXSocket,
@@ -256,7 +258,7 @@ class MySQLServerProtocol(Protocol):
             server=config,
             peerCredentials=peerCredentials,
         )
-        self.attempt.channel = self
+        attempt.channel = self
         timeouts = getattr(config, "loginTimeouts", None)
         if timeouts is None:
             self._timeoutCall = config.reactor.callLater(config.connectTimeout, self._loginTimedOut)
@@ -269,29 +271,24 @@ class MySQLServerProtocol(Protocol):
             )
             self.transport.loseConnection()
             return
-        self._capabilities = C.SERVER_CAPABILITIES
-        if (
-            config.tlsOptions is not None
-            and not isTLS
-            and ITLSTransport.providedBy(self.transport)
-        ):
-            self._capabilities |= C.CLIENT_SSL
-        method = config.defaultMethod()
-        self._defaultMethod = method
-        self._exchange = method.newExchange(self.attempt)
-        self._method = method
-        self._handshakeData = self._exchange.initialData()
+        capabilities = C.SERVER_CAPABILITIES
+        if config.tlsOptions is not None and not isTLS and ITLSTransport.providedBy(transport):
+            capabilities |= C.CLIENT_SSL
+        self._capabilities = capabilities
+        self._defaultMethod = self._method = method = config.defaultMethod()
+        self._exchange = exchange = method.newExchange(attempt)
+        self._handshakeData = data = exchange.initialData()
         self._state = "greeted"
         # (A HandshakeV10's bytes, made from parts made once per server.)
-        self._send(
-            greetingPayload(
-                config.serverVersion.encode("utf-8"),
-                self.connectionId,
-                self._handshakeData,
-                self._capabilities,
-                method.clientPluginName.encode("ascii"),
-            )
+        payload = greetingPayload(
+            config.serverVersion.encode("utf-8"),
+            connectionId,
+            data,
+            capabilities,
+            method.clientPluginName.encode("ascii"),
         )
+        transport.write(b"".join((len(payload).to_bytes(3, "little"), b"\x00", payload)))
+        self._seq = 1
 
     def connectionLost(self, reason=None) -> None:
         previous, self._state = self._state, "closed"
@@ -364,32 +361,38 @@ class MySQLServerProtocol(Protocol):
     def dataReceived(self, data: bytes) -> None:
         if self._state == "closed":
             return
-        self._decoder.receive(data)
-        if self._busy and self._decoder.bufferedSize() > 2 * self._decoder.maxPacketSize + 4:
-            # A client that keeps sending while the server works: cut it off
-            # rather than buffer without bound.
-            self._protocolError(errors.NetPacketTooLarge())
+        decoder = self._decoder
+        decoder.receive(data)
+        if self._busy:
+            if decoder.bufferedSize() > 2 * decoder.maxPacketSize + 4:
+                # A client that keeps sending while the server works: cut it
+                # off rather than buffer without bound.
+                self._protocolError(errors.NetPacketTooLarge())
             return
         self._pump()
 
     def _pump(self) -> None:
-        while not self._busy and self._state != "closed":
+        nextFrame = self._decoder.nextFrame
+        while not self._busy:
+            state = self._state
+            if state == "closed":
+                return
             try:
-                frame = self._decoder.nextFrame()
+                frame = nextFrame()
             except PacketTooLarge:
                 self._protocolError(errors.NetPacketTooLarge())
                 return
             if frame is None:
                 return
             sequenceId, lastSequenceId, payload = frame
-            if self._state == "command":
+            if state == "command":
                 # Every command starts a new sequence at 0.
                 self._seq = 0
             if sequenceId != self._seq:
                 self._protocolError(errors.NetPacketsOutOfOrder())
                 return
             self._seq = (lastSequenceId + 1) & 0xFF
-            self._packetReceived(payload)
+            getattr(self, "_state_" + state)(payload)
 
     def _protocolError(self, error: errors.MySQLError) -> None:
         if self._state == "command":
@@ -398,10 +401,6 @@ class MySQLServerProtocol(Protocol):
             self.transport.loseConnection()
         else:
             self._fail(error)
-
-    def _packetReceived(self, payload: bytes) -> None:
-        handler = getattr(self, "_state_" + self._state)
-        handler(payload)
 
     def _state_greeted(self, payload: bytes) -> None:
         if isSSLRequest(payload):

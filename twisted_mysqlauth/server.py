@@ -331,15 +331,20 @@ class _PromptWrites:
     _inEvent = False
     _writesPending = False
     _writeRegistered = False
+    _noDelay = False
+    _peerAddress = None
 
     def __init__(self, sock, protocol, client, server, sessionno, reactor):
         super().__init__(sock, protocol, client, server, sessionno, reactor)
         accepted = getattr(server, "_accepted", None)
         if accepted is not None:
             # Made in a port's accept event: what connectionMade writes is
-            # sent when that event ends (see _PromptAccepts).
+            # sent when that event ends (see _PromptAccepts), to the peer
+            # whose address the port has just made.
             self._inEvent = True
             accepted.append(self)
+            self._noDelay = server._noDelay
+            self._peerAddress = server._peerAddress
 
     def startWriting(self) -> None:
         if self._inEvent:
@@ -347,6 +352,20 @@ class _PromptWrites:
         elif not self._writeRegistered:
             self._writeRegistered = True
             self.reactor.addWriter(self)
+
+    def write(self, data: bytes) -> None:
+        if self.TLS or self.producer is not None or type(data) is not bytes:
+            # TLS, flow control, type errors: the stock write.
+            return super().write(data)
+        # FileDescriptor.write, shortened.
+        if not self.connected or self._writeDisconnected or not data:
+            return
+        self._tempDataBuffer.append(data)
+        self._tempDataLen += len(data)
+        if self._inEvent:
+            self._writesPending = True
+        else:
+            self.startWriting()
 
     def stopWriting(self) -> None:
         if self._writeRegistered:
@@ -384,26 +403,68 @@ class _PromptWrites:
         self._writesPending = False
         if self.disconnected or self._aborting or self._writeRegistered:
             return
-        if (
-            self.disconnecting
-            and not self._tempDataLen
-            and self.offset >= len(self.dataBuffer)
-            and self.producer is None
-        ):
+        if self.producer is not None or self._writeDisconnecting or self.dataBuffer:
+            why = self.doWrite()
+        elif self._tempDataLen:
+            # What doWrite does with a buffer of its own that is empty,
+            # shortened: send the joined writes; keep what the kernel did
+            # not take, and wait for writability.
+            chunks = self._tempDataBuffer
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self._tempDataBuffer = []
+            self._tempDataLen = 0
+            why = self.writeSomeData(data)
+            if why.__class__ is int:
+                if why < len(data):
+                    self.dataBuffer = data
+                    self.offset = why
+                    self.startWriting()
+                    return
+                why = self._postLoseConnection() if self.disconnecting else None
+        elif self.disconnecting:
             # loseConnection() with nothing to send: what doWrite would
             # answer, without sending zero bytes.
             why = self._postLoseConnection()
         else:
-            why = self.doWrite()
+            return
         if why:
-            # As the reactor disconnects a selectable whose doWrite failed.
-            self.stopReading()
-            self.stopWriting()
+            # As the reactor disconnects a selectable whose doWrite failed
+            # (connectionLost stops reading and writing).
             reason = _LOST_WHILE_WRITING.get(why.__class__)
             self.connectionLost(reason if reason is not None else _failure.Failure(why))
         elif self.connected and (self._tempDataLen or self.offset < len(self.dataBuffer)):
             # The kernel took part of it: wait for writability.
             self.startWriting()
+
+    def getPeer(self):
+        if self._peerAddress is not None:
+            # The address the port made for the factory.
+            return self._peerAddress
+        return super().getPeer()
+
+    def setTcpNoDelay(self, enabled: bool) -> None:
+        if enabled and self._noDelay:
+            return
+        self._noDelay = False
+        super().setTcpNoDelay(enabled)
+
+
+class _ListeningSocket(socket.socket):
+    """
+    A listening socket whose C{accept} skips what C{socket.accept} looks up
+    again for every connection (the family and type as enums, the default
+    timeout): a listening socket of a Twisted port is non-blocking, so a
+    new socket needs no blocking mode set.
+    """
+
+    __slots__ = ("_acceptFamily",)
+
+    def accept(self):
+        fd, address = self._accept()
+        return (
+            socket.socket(self._acceptFamily, socket.SOCK_STREAM, self.proto, fileno=fd),
+            address,
+        )
 
 
 class _PromptAccepts:
@@ -414,6 +475,16 @@ class _PromptAccepts:
     """
 
     _accepted = None
+    _noDelay = False
+    _peerAddress = None
+
+    def createInternetSocket(self):
+        skt = super().createInternetSocket()
+        family = int(skt.family)
+        listening = _ListeningSocket(family, skt.type, skt.proto, fileno=skt.detach())
+        listening.setblocking(False)
+        listening._acceptFamily = family
+        return listening
 
     def doRead(self):
         self._accepted = accepted = []
@@ -441,18 +512,6 @@ class PromptTCPServer(_PromptWrites, tcp.Server):
     C{setTcpNoDelay(True)} then costs no system call.
     """
 
-    _noDelay = False
-
-    def __init__(self, sock, protocol, client, server, sessionno, reactor):
-        super().__init__(sock, protocol, client, server, sessionno, reactor)
-        self._noDelay = getattr(server, "_noDelay", False)
-
-    def setTcpNoDelay(self, enabled: bool) -> None:
-        if enabled and self._noDelay:
-            return
-        self._noDelay = False
-        super().setTcpNoDelay(enabled)
-
 
 class PromptTCPPort(_PromptAccepts, tcp.Port):
     """
@@ -461,7 +520,11 @@ class PromptTCPPort(_PromptAccepts, tcp.Port):
     """
 
     transport = PromptTCPServer
-    _noDelay = False
+
+    def _buildAddr(self, address):
+        # Kept for the transport's getPeer (the same address).
+        self._peerAddress = peer = super()._buildAddr(address)
+        return peer
 
     def createInternetSocket(self):
         skt = super().createInternetSocket()

@@ -57,6 +57,9 @@ class PacketDecoder:
         self._chunks: List[bytes] = []
         self._firstSeq = -1
         self._pendingLength = 0
+        # Bytes received while nothing was buffered, not yet copied into
+        # the buffer: usually exactly one whole packet, taken as it is.
+        self._received: Optional[bytes] = None
 
     def receive(self, data: bytes) -> None:
         """
@@ -64,6 +67,12 @@ class PacketDecoder:
 
         @param data: the bytes received.
         """
+        if self._received is None and not self._buffer and type(data) is bytes:
+            self._received = data
+            return
+        if self._received is not None:
+            self._buffer += self._received
+            self._received = None
         self._buffer += data
 
     def nextPacket(self) -> Optional[Packet]:
@@ -89,6 +98,14 @@ class PacketDecoder:
             more bytes are needed.
         @raise PacketTooLarge: see L{nextPacket}.
         """
+        data = self._received
+        if data is not None:
+            self._received = None
+            if len(data) >= 4 and not self._chunks:
+                length = data[0] | data[1] << 8 | data[2] << 16
+                if length + 4 == len(data) and length != MAX_PAYLOAD and length <= self.maxPacketSize:
+                    return data[3], data[3], data[4:]
+            self._buffer += data
         buffer = self._buffer
         while len(buffer) >= 4:
             length = buffer[0] | buffer[1] << 8 | buffer[2] << 16
@@ -97,11 +114,6 @@ class PacketDecoder:
             if len(buffer) - 4 < length:
                 return None
             seq = buffer[3]
-            if length == len(buffer) - 4 and not self._chunks and length != MAX_PAYLOAD:
-                # The usual case: the buffer holds exactly one whole packet.
-                payload = bytes(buffer[4:])
-                buffer.clear()
-                return seq, seq, payload
             chunk = bytes(buffer[4 : 4 + length])
             del buffer[: 4 + length]
             if self._firstSeq < 0:
@@ -140,6 +152,8 @@ class PacketDecoder:
         """
         @return: how many received bytes are not yet taken as packets.
         """
+        if self._received is not None:
+            return len(self._received)
         return len(self._buffer)
 
     def takeBuffered(self) -> bytes:
@@ -149,6 +163,9 @@ class PacketDecoder:
 
         @return: those bytes; the decoder's buffer is then empty.
         """
+        if self._received is not None:
+            data, self._received = self._received, None
+            return data
         data = bytes(self._buffer)
         self._buffer.clear()
         return data

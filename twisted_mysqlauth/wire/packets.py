@@ -246,43 +246,29 @@ def parseConnectAttributes(block: bytes) -> Tuple[Tuple[bytes, bytes], ...]:
 
     @param block: the block (without its own length).
     @return: the (key, value) pairs, in order.
-    @raise Truncated: when a key or value runs past the block, or a length
-        is malformed.
+    @raise Truncated: when a key or value runs past the block, a key has
+        no value, or a length is malformed.
     """
-    pairs = []
+    # Every string is cut out in one pass (a slice past the end is only
+    # shorter; that is checked once, after the pass) and paired at the end.
+    strings = []
+    append = strings.append
     offset = 0
     length = len(block)
     while offset < length:
-        first = block[offset]
-        if first < 0xFB:
-            end = offset + 1 + first
-            if end > length:
-                raise Truncated(f"wanted {first} bytes at {offset + 1}")
-            key = block[offset + 1 : end]
+        size = block[offset]
+        if size < 0xFB:
+            offset += 1
         else:
             size, offset = _lenencIntAt(block, offset)
-            end = offset + size
-            if end > length:
-                raise Truncated(f"wanted {size} bytes at {offset}")
-            key = block[offset:end]
+        end = offset + size
+        append(block[offset:end])
         offset = end
-        if offset >= length:
-            raise Truncated(f"wanted 1 bytes at {offset}")
-        first = block[offset]
-        if first < 0xFB:
-            end = offset + 1 + first
-            if end > length:
-                raise Truncated(f"wanted {first} bytes at {offset + 1}")
-            value = block[offset + 1 : end]
-        else:
-            size, offset = _lenencIntAt(block, offset)
-            end = offset + size
-            if end > length:
-                raise Truncated(f"wanted {size} bytes at {offset}")
-            value = block[offset:end]
-        offset = end
-        pairs.append((key, value))
-    return tuple(pairs)
+    if offset > length:
+        raise Truncated("a connection attribute runs past the block")
+    if len(strings) % 2:
+        raise Truncated("a connection attribute without a value")
+    return tuple(zip(strings[::2], strings[1::2]))
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
