@@ -460,6 +460,61 @@ class HostAllowedTests(SynchronousTestCase):
         self.assertTrue(directory.hostAllowed(remote("192.0.2.1")))
 
 
+    def test_unlistedAddressTriesFew(self):
+        """
+        Among thousands of distinct wildcard and network hosts, a client
+        is tried only against those whose literal prefix, or network, it
+        has: an unlisted address costs no scan of every pattern.
+        """
+        hosts = []
+        for i in range(2000):
+            hosts += [
+                f"10.{i // 256}.{i % 256}.%",
+                f"%.dc{i}.example.org",
+                f"10.{i % 256}.{i // 256}.0/255.255.255.0",
+                f"db-{i}-%.internal",
+            ]
+        directory = directoryOf(*[account(f"u{i}", host) for i, host in enumerate(hosts)])
+        counter = CountingMatches(self)
+        allowed, cost = counter.count(directory.hostAllowed, remote("192.0.2.1", "x.example.net"))
+        self.assertEqual((allowed, cost), (False, 0))
+        allowed, cost = counter.count(directory.hostAllowed, remote("10.3.7.9"))
+        self.assertTrue(allowed)
+        self.assertLessEqual(cost, 2)
+        allowed, cost = counter.count(directory.hostAllowed, remote("192.0.2.1", "A.DC17.example.ORG"))
+        self.assertTrue(allowed)
+        self.assertLessEqual(cost, 4000)
+
+    def test_sameAsTryingEveryPattern(self):
+        """
+        Over random host patterns and clients, the answer is the one of
+        trying every host in use.
+        """
+        rng = random.Random(8)
+        parts = ["10", "1", "%", "_", "a", "B", "\\%", "2", "."]
+
+        def randomHost():
+            kind = rng.randrange(4)
+            if kind == 0:
+                return ".".join(str(rng.randrange(3)) for _ in range(4)) + rng.choice(
+                    ["/8", "/16", "/24", "/255.255.0.0", "/32"]
+                )
+            return "".join(rng.choice(parts) for _ in range(rng.randrange(1, 7)))
+
+        def randomClient():
+            ip = ".".join(str(rng.randrange(3)) for _ in range(4))
+            name = rng.choice([None, "a.b", "AB", "10.1", "ab%", "x"])
+            return remote(ip, name)
+
+        for trial in range(60):
+            hosts = {randomHost() for _ in range(rng.randrange(1, 30))}
+            directory = directoryOf(*[account(f"u{i}", host) for i, host in enumerate(hosts)])
+            for _ in range(30):
+                client = randomClient()
+                expected = any(hostMatches(host, client) for host in hosts)
+                self.assertEqual(directory.hostAllowed(client), expected, (hosts, client))
+
+
 class AccessorTests(SynchronousTestCase):
     """
     Tests for L{AccountDirectory.get}, L{AccountDirectory.accounts} and

@@ -30,6 +30,8 @@ from twisted.logger import Logger
 from twisted_mysqlauth.accounts.hosts import (
     ANY,
     LITERAL,
+    NETWORK,
+    _parseIPv4,
     HostPattern,
     _foldText,
     _specificityKeyOf,
@@ -151,7 +153,7 @@ class _HostIndex:
     @ivar patterns: wildcard and network hosts in use, by host text.
     """
 
-    __slots__ = ("counts", "anyHosts", "literalNames", "literalIPs", "patterns")
+    __slots__ = ("counts", "anyHosts", "literalNames", "literalIPs", "patterns", "_candidates")
 
     def __init__(self) -> None:
         self.counts: Dict[str, int] = {}
@@ -159,6 +161,17 @@ class _HostIndex:
         self.literalNames: Dict[str, int] = {}
         self.literalIPs: Dict[str, int] = {}
         self.patterns: Dict[str, HostPattern] = {}
+        self._candidates: Optional[_PatternCandidates] = None
+
+    def candidates(self) -> _PatternCandidates:
+        """
+        @return: the wildcard and network patterns indexed by what a client
+            must have to match them (made on first use; an index is not
+            changed once its directory is built).
+        """
+        if self._candidates is None:
+            self._candidates = _PatternCandidates(self.patterns.values())
+        return self._candidates
 
     def copy(self) -> _HostIndex:
         """
@@ -182,6 +195,7 @@ class _HostIndex:
         self.counts[host] = count + 1
         if count:
             return
+        self._candidates = None
         pattern = parseHostPattern(host)
         if pattern.kind == ANY:
             self.anyHosts += 1
@@ -202,6 +216,7 @@ class _HostIndex:
             self.counts[host] = count - 1
             return
         del self.counts[host]
+        self._candidates = None
         pattern = parseHostPattern(host)
         if pattern.kind == ANY:
             self.anyHosts -= 1
@@ -210,6 +225,115 @@ class _HostIndex:
             _increment(self.literalIPs, pattern.literal, -1)
         else:
             del self.patterns[host]
+
+
+class _PatternCandidates:
+    """
+    Wildcard and network host patterns indexed so that a client is tried
+    only against those it could match (MySQL's C{acl_check_host} tries them
+    all; with many distinct patterns, a client from an unlisted address
+    cost a scan of every one).
+
+    A wildcard pattern can match only a host name whose folded text starts
+    with its folded literal prefix (the characters before its first
+    wildcard) and ends with its folded literal suffix (those after its
+    last), and only an IP address that starts and ends with its literal
+    prefix and suffix; a network pattern only an IPv4 address that, masked
+    with its mask, is its network. Each wildcard pattern is filed under its
+    prefix if it has one, else under its suffix, else with those always
+    tried.
+
+    @ivar hostNames: the index used for host names (folded).
+    @ivar addresses: the index used for IP addresses (as written).
+    @ivar networks: network patterns by mask, then by network address.
+    """
+
+    __slots__ = ("hostNames", "addresses", "networks")
+
+    def __init__(self, patterns: Iterable[HostPattern]) -> None:
+        self.hostNames = _EndsIndex()
+        self.addresses = _EndsIndex()
+        self.networks: Dict[int, Dict[int, List[HostPattern]]] = {}
+        for pattern in patterns:
+            if pattern.kind == NETWORK:
+                self.networks.setdefault(pattern.mask, {}).setdefault(pattern.network, []).append(
+                    pattern
+                )
+            else:
+                folded, raw = pattern.literalEnds()
+                self.hostNames.add(pattern, *folded)
+                self.addresses.add(pattern, *raw)
+        self.hostNames.freeze()
+        self.addresses.freeze()
+
+    def anyMatches(self, client: ClientAddress) -> bool:
+        """
+        @return: whether a pattern matches C{client} (each candidate is
+            tried with L{_patternMatches}).
+        """
+        if client.hostName is not None:
+            if self.hostNames.anyMatches(_foldText(client.hostName), client):
+                return True
+        ip = client.ip
+        if ip is None:
+            return False
+        if self.addresses.anyMatches(ip, client):
+            return True
+        if self.networks:
+            address = _parseIPv4(ip)
+            if address is not None:
+                for mask, networks in self.networks.items():
+                    for pattern in networks.get(address & mask, ()):
+                        if _patternMatches(pattern, client):
+                            return True
+        return False
+
+
+class _EndsIndex:
+    """
+    Wildcard patterns by the literal text a matching text must start (or
+    else end) with; see L{_PatternCandidates}.
+    """
+
+    __slots__ = ("prefixes", "suffixes", "rest", "prefixLengths", "suffixLengths")
+
+    def __init__(self) -> None:
+        self.prefixes: Dict[str, List[HostPattern]] = {}
+        self.suffixes: Dict[str, List[HostPattern]] = {}
+        self.rest: List[HostPattern] = []
+        self.prefixLengths: List[int] = []
+        self.suffixLengths: List[int] = []
+
+    def add(self, pattern: HostPattern, prefix: str, suffix: str) -> None:
+        if prefix:
+            self.prefixes.setdefault(prefix, []).append(pattern)
+        elif suffix:
+            self.suffixes.setdefault(suffix, []).append(pattern)
+        else:
+            self.rest.append(pattern)
+
+    def freeze(self) -> None:
+        self.prefixLengths = sorted({len(prefix) for prefix in self.prefixes})
+        self.suffixLengths = sorted({len(suffix) for suffix in self.suffixes})
+
+    def anyMatches(self, text: str, client: ClientAddress) -> bool:
+        size = len(text)
+        for length in self.prefixLengths:
+            if length > size:
+                break
+            for pattern in self.prefixes.get(text[:length], ()):
+                if _patternMatches(pattern, client):
+                    return True
+        for length in self.suffixLengths:
+            if length > size:
+                break
+            for pattern in self.suffixes.get(text[size - length :], ()):
+                if _patternMatches(pattern, client):
+                    return True
+        for pattern in self.rest:
+            if _patternMatches(pattern, client):
+                return True
+        return False
 
 
 def _increment(counts: Dict[str, int], key: str, delta: int) -> None:
@@ -388,10 +512,9 @@ class AccountDirectory:
                 return True
         if client.ip is not None and client.ip in hosts.literalIPs:
             return True
-        for pattern in hosts.patterns.values():
-            if _patternMatches(pattern, client):
-                return True
-        return False
+        if not hosts.patterns:
+            return False
+        return hosts.candidates().anyMatches(client)
 
     def proxyGrants(self) -> Tuple[ProxyGrant, ...]:
         """

@@ -264,6 +264,23 @@ def _wildMatch(tokens: Sequence[object], text: Sequence[str]) -> bool:
     return tokenIndex == tokenCount
 
 
+def _literalEnds(tokens: Sequence[object]) -> Tuple[str, str]:
+    """
+    @param tokens: tokens from L{_tokenize}.
+    @return: the literal characters before the first wildcard and those
+        after the last, each joined (both the whole text when there is no
+        wildcard).
+    """
+    wild = [i for i, token in enumerate(tokens) if token is _MANY or token is _ONE]
+    if not wild:
+        text = "".join(tokens)  # type: ignore[arg-type]
+        return text, text
+    return (
+        "".join(tokens[: wild[0]]),  # type: ignore[arg-type]
+        "".join(tokens[wild[-1] + 1 :]),  # type: ignore[arg-type]
+    )
+
+
 def wildcardMatches(pattern: str, text: str, caseSensitive: bool = True) -> bool:
     """
     Match C{text} against a MySQL wildcard pattern (C{%}, C{_}, C{\\}).
@@ -340,6 +357,18 @@ class HostPattern:
     def __repr__(self) -> str:
         return f"<HostPattern {self.text!r} {self.kind}>"
 
+    def literalEnds(self) -> Tuple[Tuple[str, str], Tuple[str, str]]:
+        """
+        For a L{WILDCARD} pattern, the text every host name and every IP
+        address it matches begin and end with: the literal characters
+        before its first wildcard and after its last, folded (a host name's
+        folded text starts and ends with them) and as written (an IP
+        address's text does).
+
+        @return: C{((foldedPrefix, foldedSuffix), (prefix, suffix))}.
+        """
+        return _literalEnds(self._foldedTokens), _literalEnds(self._tokens)
+
     def matches(self, client: ClientAddress) -> bool:
         """
         Whether a client's address matches this pattern.
@@ -362,8 +391,14 @@ class HostPattern:
                 if _foldText(client.hostName) == self.foldedLiteral:
                     return True
             return client.ip is not None and client.ip == self.literal
-        if client.hostName is not None:
-            folded = [_foldChar(character) for character in client.hostName]
+        hostName = client.hostName
+        if hostName is not None:
+            if hostName.isascii():
+                # Each ASCII character folds to one: the folded text lines
+                # up with the tokens as the list of folded characters does.
+                folded: Sequence[str] = hostName.lower()
+            else:
+                folded = [_foldChar(character) for character in hostName]
             if _wildMatch(self._foldedTokens, folded):
                 return True
         return client.ip is not None and _wildMatch(self._tokens, client.ip)
