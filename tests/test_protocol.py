@@ -818,14 +818,22 @@ class LoginStepsTests(ServerMixin, SynchronousTestCase):
             return later[-1][1]
 
         self.replaceChecker(requestAvatarId)
+        self.assertLoggedInOnceFired(later)
+
+    def assertLoggedInOnceFired(self, pending):
+        """
+        Log in as C{native}: the login waits until the Deferred that the
+        replaced checker or realm appended to C{pending} (with the value it
+        is to fire with) fires, then succeeds.
+        """
         client = MySQLTestClient(b"native", b"pw2")
         c, server, pump = connectedServerAndClient(
             self.factory, client, peerAddress=LOCALHOST, clock=self.clock
         )
         pump.flush()
         self.assertNoResult(client.loggedIn)
-        avatarId, d = later[0]
-        d.callback(avatarId)
+        value, d = pending[0]
+        d.callback(value)
         pump.flush()
         self.assertLoggedIn(self.successResultOf(client.loggedIn))
 
@@ -876,16 +884,7 @@ class LoginStepsTests(ServerMixin, SynchronousTestCase):
                 return pending[-1][1]
 
         self.factory.portal.realm = LateRealm()
-        client = MySQLTestClient(b"native", b"pw2")
-        c, server, pump = connectedServerAndClient(
-            self.factory, client, peerAddress=LOCALHOST, clock=self.clock
-        )
-        pump.flush()
-        self.assertNoResult(client.loggedIn)
-        avatar, d = pending[0]
-        d.callback(avatar)
-        pump.flush()
-        self.assertLoggedIn(self.successResultOf(client.loggedIn))
+        self.assertLoggedInOnceFired(pending)
         self.assertEqual(RecordingSession.instances[-1].avatar.user, "native")
 
     def test_portalWithItsOwnLogin(self):
