@@ -437,20 +437,33 @@ class VariablesTests(SynchronousTestCase):
     def test_fromSettings(self) -> None:
         from twisted_mysqlauth.tap import ServerSettings
 
+        folder = os.path.abspath(self.mktemp())
+        os.makedirs(folder)
         settings = ServerSettings(
             pluginVariables={
                 "pam_pool_size": "3",
                 "pam_allow_insecure_transport": "ON",
                 "pam_use_cleartext_plugin": "on",
-                "pam_config_dir": "/etc/mysql/pam.d",
+                "pam_config_dir": folder,
             }
         )
         method = MariaDBPAMMethod()
+        logged: List[dict] = []
+        from twisted.logger import globalLogPublisher
+
+        globalLogPublisher.addObserver(logged.append)
+        self.addCleanup(globalLogPublisher.removeObserver, logged.append)
         method.initialize(settings)
         self.assertEqual(method.poolSize, 3)
         self.assertFalse(method.requiresSecureTransport)
         self.assertEqual(method.defaultClientPlugin, "mysql_clear_password")
-        self.assertEqual(method.configDirectory, "/etc/mysql/pam.d")
+        self.assertEqual(method.configDirectory, folder)
+        # Insecure on purpose: said at start.
+        from twisted.logger import formatEvent
+
+        self.assertTrue(
+            any("pam_allow_insecure_transport is ON" in formatEvent(e) for e in logged), logged
+        )
 
     def test_badValues(self) -> None:
         from twisted_mysqlauth.tap import ServerSettings
@@ -459,9 +472,22 @@ class VariablesTests(SynchronousTestCase):
             ("pam_pool_size", "0"),
             ("pam_pool_size", "lots"),
             ("pam_allow_insecure_transport", "maybe"),
+            ("pam_config_dir", "relative/pam.d"),
+            ("pam_config_dir", "/no/such/folder"),
         ):
             settings = ServerSettings(pluginVariables={name: value})
             self.assertRaises(ValueError, MariaDBPAMMethod().initialize, settings)
+
+    def test_withoutPythonPAM(self) -> None:
+        """
+        Without python-pam the method does not load, saying why.
+        """
+        saved = sys.modules.get("pam")
+        sys.modules["pam"] = None  # type: ignore[assignment]
+        self.addCleanup(sys.modules.__setitem__, "pam", saved)
+        with self.assertRaises(RuntimeError) as raised:
+            AuthenticationPAMMethod().initialize(None)
+        self.assertIn("python-pam is not installed", str(raised.exception))
 
     def test_twistdOptions(self) -> None:
         """
@@ -493,7 +519,18 @@ class VariablesTests(SynchronousTestCase):
         self.assertEqual(options["settings"].pluginVariables, {"pam_pool_size": "2"})
         with open(path, "w") as f:
             f.write("[mysqld]\npam_pool_size = -1\n")
-        self.assertRaises(usage.UsageError, Options().parseOptions, ["--defaults-file", path])
+        with self.assertRaises(usage.UsageError) as raised:
+            Options().parseOptions(["--defaults-file", path])
+        self.assertEqual(
+            str(raised.exception), f"option {path}:2: pam_pool_size: -1 is outside 1..1024"
+        )
+        # MySQL's loose- prefix: known names apply, unknown ones are skipped.
+        with open(path, "w") as f:
+            f.write("[mysqld]\nloose-pam_pool_size = 5\nloose-no_such_option = 1\n")
+        options = Options()
+        self.patch(sys, "stderr", open(os.devnull, "w"))
+        options.parseOptions(["--defaults-file", path])
+        self.assertEqual(options["settings"].pluginVariables, {"pam_pool_size": "5"})
         with open(path, "w") as f:
             f.write("[mysqld]\npam_pool_sizes = 1\n")
         with self.assertRaises(usage.UsageError) as raised:
@@ -728,6 +765,60 @@ class PoolTests(TestCase):
         result = yield pool.authenticate(self.request("permit"), self.answer())
         self.assertTrue(result.succeeded)
 
+    def test_workerDiesWithServer(self):
+        """
+        A server killed with SIGKILL while a worker is inside a PAM module
+        that never returns takes the worker with it (PR_SET_PDEATHSIG).
+        """
+        import signal
+        import subprocess
+
+        if not sys.platform.startswith("linux"):
+            raise SkipTest("PR_SET_PDEATHSIG is Linux's")
+        pamtools.writeService(
+            self.confdir,
+            "hang",
+            (f"auth required {self.module()} sleep=3600", "account required pam_permit.so"),
+        )
+        program = (
+            "import sys\n"
+            "from twisted.internet import reactor, defer\n"
+            "from twisted_mysqlauth.auth.pampool import PAMWorkerPool, PAMRequest\n"
+            "pool = PAMWorkerPool(reactor, 1)\n"
+            f"pool.authenticate(PAMRequest('hang', 'nobody', confdir={self.confdir!r}),"
+            " lambda m: defer.succeed([None] * len(m)))\n"
+            "def report():\n"
+            "    w = pool.workers[0]\n"
+            "    if w.ready.called:\n"
+            "        print(w.transport.pid, flush=True)\n"
+            "    else:\n"
+            "        reactor.callLater(0.05, report)\n"
+            "reactor.callLater(0.05, report)\n"
+            "reactor.run()\n"
+        )
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, PYTHONPATH=root)
+        server = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, env=env)
+        self.addCleanup(server.wait)
+        self.addCleanup(lambda: server.poll() is None and server.kill())
+        workerPid = int(server.stdout.readline())
+        os.kill(workerPid, 0)
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        for _ in range(250):
+            try:
+                os.kill(workerPid, 0)
+            except ProcessLookupError:
+                return
+            # A zombie until init reaps it: dead all the same.
+            with open(f"/proc/{workerPid}/stat") as f:
+                if f.read().split(") ")[1].startswith("Z"):
+                    return
+            import time
+
+            time.sleep(0.02)
+        self.fail(f"the PAM worker {workerPid} outlived its server")
+
     @defer.inlineCallbacks
     def test_close(self):
         yield self.pool.authenticate(self.request("permit"), self.answer())
@@ -754,11 +845,11 @@ class CheckerTests(SynchronousTestCase):
     L{PAMChecker} turns a PAM result into an identity.
     """
 
-    def check(self, result, authString: PAMAuthString):
+    def check(self, result, authString: PAMAuthString, pool: Any = None):
         from twisted_mysqlauth.accounts.model import Account
 
         method = AuthenticationPAMMethod()
-        method._pool = FakePool([], result)  # type: ignore[assignment]
+        method._pool = pool or FakePool([], result)  # type: ignore[assignment]
         credentials = PAMCredentials(
             b"alice",
             Account(name=AccountName("", ""), plugin="authentication_pam"),
@@ -789,6 +880,19 @@ class CheckerTests(SynchronousTestCase):
         )
         self.assertEqual(self.successResultOf(d), b"dba")
         self.assertEqual(credentials.externalUser, "dba")
+
+    def test_workerFailed(self) -> None:
+        """
+        A worker that died is a refusal, not an unexpected error.
+        """
+
+        class DeadPool:
+            def authenticate(self, request, converse):
+                return defer.fail(WorkerFailed("the PAM worker ended"))
+
+        credentials, d = self.check(None, PAMAuthString("s"), DeadPool())
+        self.failureResultOf(d, UnauthorizedLogin)
+        self.assertEqual(credentials.password, b"")
 
     def test_refused(self) -> None:
         from twisted_mysqlauth.auth.pampool import PAMResult

@@ -205,6 +205,24 @@ class MySQLRealmTests(SynchronousTestCase):
                 LoginDenied, self.realm.requestAvatar, avatarId, makeAttempt(), IMySQLAvatar
             )
 
+    def test_noGrantLogged(self):
+        """
+        Right credentials refused for want of a PROXY grant: the log says so
+        (the client only sees 1045).
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        events: list = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        from types import SimpleNamespace
+
+        directory = SimpleNamespace(proxyGrantsFor=lambda name: [], get=lambda name: None)
+        realm = MySQLRealm(SimpleNamespace(directory=directory))
+        self.assertRaises(LoginDenied, realm.requestAvatar, b"root", makeAttempt(), IMySQLAvatar)
+        texts = [formatEvent(e) for e in events]
+        self.assertTrue(any("authenticated as 'root'" in t and "no PROXY grant" in t for t in texts), texts)
+
     def test_locked(self):
         """
         A locked account is refused after the credentials with MySQL's

@@ -16,6 +16,7 @@ from zope.interface import implementer
 
 from twisted.cred.error import LoginDenied
 from twisted.cred.portal import IRealm
+from twisted.logger import Logger
 
 from twisted_mysqlauth import errors
 from twisted_mysqlauth.accounts.hosts import hostMatches
@@ -100,6 +101,8 @@ class MySQLRealm:
         (L{None}: no proxying at all).
     """
 
+    _log = Logger()
+
     def __init__(self, accounts: Any = None) -> None:
         self.accounts = accounts
 
@@ -118,6 +121,15 @@ class MySQLRealm:
         elif authenticatedAs != account.user:
             proxied = self._proxied(self._directory(), account, authenticatedAs, attempt.client)
             if proxied is None:
+                # The credentials were right: say why the login still fails.
+                self._log.info(
+                    "{user!r} from {host} authenticated as {identity!r}, but {proxy} has no "
+                    "PROXY grant on an existing {identity!r} account matching this host",
+                    user=attempt.username,
+                    host=attempt.client.displayHost,
+                    identity=authenticatedAs,
+                    proxy=str(account.name),
+                )
                 raise LoginDenied("no PROXY grant for this identity")
         if account.locked:
             # After the proxy step (MySQL checks the lock later), and on the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import attr
@@ -313,7 +314,13 @@ class Options(usage.Options):
             options = readOptionFile(path)
         except OptionFileError as e:
             raise usage.UsageError(str(e)) from None
+        loose = self.setdefault("looseVariables", set())
         for name, value, where in options:
+            if name.startswith("loose_"):
+                # MySQL's loose- prefix: an option this server may not know,
+                # skipped (with a warning) rather than refused.
+                name = name[len("loose_") :]
+                loose.add(name)
             known = MYCNF_OPTIONS.get(name)
             if known is None:
                 # Perhaps an auth method's variable: checked once every
@@ -340,8 +347,13 @@ class Options(usage.Options):
             return
         declared = variablesOf(discoverMethods(settings.pluginDir))
         sources = self.get("variableSources", {})
-        for name, value in settings.pluginVariables.items():
+        loose = self.get("looseVariables", set())
+        for name, value in list(settings.pluginVariables.items()):
             where = sources.get(name, "--set-variable")
+            if name not in declared and name in loose and where != "--set-variable":
+                sys.stderr.write(f"{where}: unknown option 'loose-{name}' ignored\n")
+                del settings.pluginVariables[name]
+                continue
             if name not in declared:
                 if where == "--set-variable":
                     raise usage.UsageError(f"--set-variable: unknown variable '{name}'")
@@ -349,7 +361,7 @@ class Options(usage.Options):
             try:
                 declared[name][1].parse(value)
             except ValueError as e:
-                raise usage.UsageError(f"{where}: {name}: {e}") from None
+                raise usage.UsageError(f"option {where}: {name}: {e}") from None
 
 
 def _checkEndpoint(description: str) -> None:

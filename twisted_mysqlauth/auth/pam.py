@@ -35,6 +35,7 @@ the reactor thread.
 
 from __future__ import annotations
 
+import os
 from typing import Any, List, Optional, Tuple
 
 import attr
@@ -57,6 +58,7 @@ from twisted_mysqlauth.auth.pampool import (
     PAMRequest,
     PAMResult,
     PAMWorkerPool,
+    WorkerFailed,
 )
 from twisted_mysqlauth.auth.registry import SystemVariable, parseSwitch, variableValues
 from twisted_mysqlauth.credentials import IAccountCredentials
@@ -97,7 +99,14 @@ def _poolSize(text: str) -> int:
 
 
 def _directory(text: str) -> Optional[str]:
-    return text.strip() or None
+    path = text.strip()
+    if not path:
+        return None
+    if not os.path.isabs(path):
+        raise ValueError(f"{path!r} is not an absolute path")
+    if not os.path.isdir(path):
+        raise ValueError(f"{path!r} is not a folder")
+    return path
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -270,8 +279,20 @@ class PAMChecker:
             return result
 
         d.addBoth(forget)
-        d.addCallback(self._decide, credentials, request)
+        d.addCallbacks(self._decide, self._workerFailed, (credentials, request), None, (request,))
         return d
+
+    def _workerFailed(self, reason: Any, request: PAMRequest) -> None:
+        # A worker that died, could not start, or was stopped with the
+        # server: refused (fail closed), and said so plainly.
+        reason.trap(WorkerFailed)
+        self._log.info(
+            "PAM login of {user} (service {service}) not completed: {why}",
+            user=request.user,
+            service=request.service,
+            why=reason.getErrorMessage(),
+        )
+        raise UnauthorizedLogin("PAM worker failed")
 
     def _decide(self, result: PAMResult, credentials: Any, request: PAMRequest) -> bytes:
         if not result.succeeded:
@@ -357,6 +378,8 @@ class PAMMethod:
     defaultService = "mysql"
     variablePrefix: str
 
+    _log = Logger()
+
     def __init__(
         self,
         poolSize: int = 8,
@@ -406,7 +429,16 @@ class PAMMethod:
     def initialize(self, settings: Any) -> None:
         """
         Read the system variables (see L{systemVariables}).
+
+        @raise RuntimeError: python-pam is missing.
+        @raise ValueError: a variable is malformed.
         """
+        try:
+            import pam  # noqa: F401
+        except ImportError:
+            raise RuntimeError(
+                "python-pam is not installed (pip install 'twisted_mysqlauth[pam]')"
+            ) from None
         values = variableValues(self, settings)
         prefix = self.variablePrefix
         size = values[f"{prefix}_pool_size"]
@@ -416,6 +448,13 @@ class PAMMethod:
         self.allowInsecureTransport = values[f"{prefix}_allow_insecure_transport"]
         self.configDirectory = values[f"{prefix}_config_dir"]
         self.variables = self._currentVariables()
+        if self.allowInsecureTransport:
+            self._log.warn(
+                "{prefix}_allow_insecure_transport is ON: {plugin} accepts passwords in "
+                "clear over plain TCP, readable by anyone on the path",
+                prefix=prefix,
+                plugin=self.pluginName,
+            )
 
     def pool(self) -> PAMWorkerPool:
         """

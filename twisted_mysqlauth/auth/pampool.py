@@ -296,11 +296,17 @@ class PAMWorkerPool:
             raise ValueError("a PAM pool needs at least one worker")
         self.reactor = reactor
         self.size = size
-        self.command = command or [sys.executable, "-I", os.path.abspath(pamworker.__file__)]
+        self.command = command or [
+            sys.executable,
+            "-I",
+            os.path.abspath(pamworker.__file__),
+            str(os.getpid()),
+        ]
         self._idle: List[PAMWorker] = []
         self._all: List[PAMWorker] = []
         self._waiting: Deque[_Job] = deque()
         self._closed = False
+        self._saturated = False
         self._trigger: Any = None
 
     @property
@@ -338,6 +344,14 @@ class PAMWorkerPool:
         job.done = defer.Deferred(cancel)
         self._waiting.append(job)
         self._dispatch()
+        if self._waiting and not self._saturated:
+            self._saturated = True
+            self._log.info(
+                "all {size} PAM workers are busy: PAM logins wait for one",
+                size=self.size,
+            )
+        elif not self._waiting:
+            self._saturated = False
         return job.done
 
     def _dispatch(self) -> None:

@@ -7,8 +7,10 @@ standard input and output. The server kills it if a login times out or
 its client leaves, so a PAM stack that hangs never holds the server (MariaDB
 isolates PAM the same way, in its C{auth_pam_tool} helper).
 
-It is started as a script (C{python -I pamworker.py}) and imports nothing
-but the standard library and python-pam's ctypes bindings of libpam.
+It is started as a script (C{python -I pamworker.py SERVER_PID}) and
+imports nothing but the standard library and python-pam's ctypes bindings
+of libpam. It dies with the server, even a server killed with C{SIGKILL}
+while a PAM module holds the worker.
 
 Messages, each a 4-byte big-endian length and a JSON object; byte strings
 travel as text decoded from Latin-1 (lossless)::
@@ -33,7 +35,9 @@ import pwd
 import struct
 import sys
 
-from pam import __internals as _pam
+#: python-pam's ctypes bindings, imported by L{main} (the server imports
+#: this module only for its path, and must work without python-pam).
+_pam = None
 
 PAM_SUCCESS = 0
 PAM_CONV_ERR = 19
@@ -205,7 +209,25 @@ def runTransaction(lib, channel, request):
         lib.bound.pam_end(handle, code)
 
 
+def _dieWithServer(serverPid):
+    """
+    Ask the kernel to kill this process when the server dies, even with
+    C{SIGKILL} while a PAM module holds it (Linux C{PR_SET_PDEATHSIG}); the
+    server may already be gone by then.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    if serverPid and os.getppid() != serverPid:
+        os._exit(1)
+
+
 def main():
+    global _pam
+    _dieWithServer(int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 0)
+    from pam import __internals
+
+    _pam = __internals
     # The channel gets file descriptors of its own; a module that reads its
     # standard input gets nothing and one that prints goes to standard
     # error (which the server logs), never into the channel.
