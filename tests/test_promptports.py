@@ -336,6 +336,24 @@ class ServerEndpointTests(TestCase):
         self.assertEqual(len(memory.tcpServers), 1)
 
 
+    def test_unknownTwisted(self):
+        """
+        A Twisted whose transports lack what the prompt ports use gets the
+        stock ports.
+        """
+        from twisted.internet import reactor as globalReactor
+
+        from twisted_mysqlauth import server
+
+        self.assertTrue(server._promptWritesSupported())
+        self.patch(server, "_TRANSPORT_INTERNALS", server._TRANSPORT_INTERNALS + ("_noSuchThing",))
+        self.assertFalse(server._promptWritesSupported())
+        endpoint = serverEndpoint(globalReactor, "tcp:0:interface=127.0.0.1")
+        port = self.successResultOf(endpoint.listen(protocol.ServerFactory()))
+        self.addCleanup(port.stopListening)
+        self.assertIs(type(port), tcp.Port)
+
+
 class StockTCPPortTests(PromptTCPPortTests):
     """
     The same tests on a stock TCP port.

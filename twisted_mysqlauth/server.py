@@ -31,7 +31,7 @@ import sys
 from typing import Any, Callable, Optional
 
 from twisted.cred.portal import Portal
-from twisted.internet import error as _error, tcp
+from twisted.internet import abstract, error as _error, tcp
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
@@ -601,6 +601,37 @@ def serverEndpoint(reactor: Any, description: str) -> Any:
     """
     from twisted.internet.posixbase import PosixReactorBase
 
-    if isinstance(reactor, PosixReactorBase):
+    if isinstance(reactor, PosixReactorBase) and _promptWritesSupported():
         return serverFromString(_PromptListeningReactor(reactor), description)
     return serverFromString(reactor, description)
+
+
+#: The parts of Twisted's POSIX transports that L{_PromptWrites} relies on
+#: (checked with Twisted 26.10); without any of them the stock ports are
+#: used.
+_TRANSPORT_INTERNALS = (
+    "_tempDataBuffer",
+    "_tempDataLen",
+    "_writeDisconnected",
+    "_writeDisconnecting",
+    "_postLoseConnection",
+    "writeSomeData",
+    "doWrite",
+    "dataBuffer",
+    "offset",
+)
+
+
+def _promptWritesSupported() -> bool:
+    """
+    @return: whether this Twisted's transports have what the prompt ports
+        use (they reach below Twisted's public API).
+    """
+    probe = tcp.Server.__new__(tcp.Server)
+    try:
+        abstract.FileDescriptor.__init__(probe)
+    except Exception:
+        return False
+    return all(hasattr(probe, name) for name in _TRANSPORT_INTERNALS) and hasattr(
+        tcp.Port, "_buildAddr"
+    )

@@ -20,6 +20,7 @@ from zope.interface import Attribute, Interface, implementer
 from twisted.internet import defer
 
 from twisted_mysqlauth import errors
+from twisted_mysqlauth.sql.executor import Executor
 from twisted_mysqlauth.wire import constants as C
 
 
@@ -96,8 +97,6 @@ class AccountSQLSession:
     """
 
     def __init__(self, avatar: Any, connection: Any, config: Any) -> None:
-        from twisted_mysqlauth.sql.executor import Executor
-
         self.avatar = avatar
         self.connection = connection
         self.config = config
