@@ -1924,6 +1924,184 @@ class CanonicalNameTests(WindowsServerMixin, SynchronousTestCase):
         self.assertIsNotNone(real(self.userFile, None, "rafal"))
 
 
+def smbpasswdLine(name: str, password: str, flags: str = "[U          ]", lm: Optional[str] = None) -> str:
+    """
+    An smbpasswd line (C{USER:UID:LM:NT:FLAGS:LCT}) for C{name}.
+    """
+    import base64
+
+    from spnego._ntlm_raw.crypto import ntowfv1
+
+    nt = base64.b16encode(ntowfv1(password)).decode()
+    return f"{name}:1001:{lm or '0' * 32}:{nt}:{flags}:LCT-5F000000\n"
+
+
+class UserFileRefusalTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    What the NTLM user file says that pyspnego does not check: an
+    smbpasswd line's account flags, a hash field that is not hex, and the
+    empty user name (for which pyspnego takes the file's first line).
+    """
+
+    setupStatements = (
+        "CREATE USER 'ops'@'%' IDENTIFIED WITH authentication_windows "
+        "AS 'MYDOMAIN\\\\olduser, MYDOMAIN\\\\newuser, X, Rafal, MyDomain\\\\domain_user'",
+    )
+
+    def writeUsers(self, text: str) -> None:
+        with open(self.userFile, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def test_disabledAccountRefused(self) -> None:
+        """
+        An smbpasswd line flagged C{D} (disabled), or without C{U} (not a
+        normal user account: C{W}, a workstation trust), refuses its user
+        with the right password, even when a later line for the same user
+        is enabled (pyspnego takes the first); an enabled line logs in.
+        """
+        self.writeUsers(
+            smbpasswdLine("MYDOMAIN\\olduser", "Old-pw", "[DU         ]")
+            + smbpasswdLine("MYDOMAIN\\olduser", "Old-pw")
+            + smbpasswdLine("MYDOMAIN\\machine", "Old-pw", "[W          ]")
+            + smbpasswdLine("MYDOMAIN\\newuser", "New-pw")
+        )
+        for user in ("MYDOMAIN\\olduser", "MYDOMAIN\\machine"):
+            client, server, result = self.windowsLogin("ops", self.handler(user, "Old-pw"))
+            self.assertRefused(result, 1045)
+        self.assertIn("MYDOMAIN\\olduser is refused: the account is disabled", self.logText())
+        self.assertIn("MYDOMAIN\\machine is refused: it is not a normal user account", self.logText())
+        self.assertEqual(
+            self.windowsIdentity("ops", self.handler("MYDOMAIN\\newuser", "New-pw"))[3],
+            "MYDOMAIN\\newuser",
+        )
+
+    def test_unreadableHashRefused(self) -> None:
+        """
+        A hash field pyspnego cannot read (C{XXXX...}, C{NO PASSWORD...})
+        refuses its user and every user after it, with a reason, and not
+        those before it.
+        """
+        self.writeUsers(
+            ":Rafal:Rafal-pw6\n"
+            + smbpasswdLine("MYDOMAIN\\olduser", "Old-pw", lm="X" * 32)
+            + smbpasswdLine("MYDOMAIN\\newuser", "New-pw", lm="NO PASSWORD" + "X" * 21)
+            + "MyDomain:domain_user:Domain-pw1\n"
+        )
+        for user, password in (
+            ("MYDOMAIN\\olduser", "Old-pw"),
+            ("MyDomain\\domain_user", "Domain-pw1"),
+        ):
+            client, server, result = self.windowsLogin("ops", self.handler(user, password))
+            self.assertRefused(result, 1045)
+        self.assertIn("line 2 of the NTLM user file has a hash that is not hex", self.logText())
+        self.assertEqual(self.windowsIdentity("ops", self.handler("Rafal"))[3], "Rafal")
+        error = self.assertRaises(RefusedToken, ntlmUserFileName, self.userFile, None, "nobody")
+        self.assertIn("line 2", str(error))
+
+    def test_emptySplitUserRefused(self) -> None:
+        """
+        An AUTHENTICATE whose user name, split as pyspnego splits it, is
+        empty (C{X\\\\}, no domain: pyspnego checks it against the first
+        line's password) is refused, and a line with an empty user name
+        (C{X::}) never names the principal.
+        """
+        import os as _os
+
+        from spnego._ntlm_raw.crypto import compute_response_v2, ntowfv1, ntowfv2
+        from spnego._ntlm_raw.messages import Authenticate, AvId, Challenge
+
+        self.writeUsers("MyDomain:domain_user:Domain-pw1\nX::\n")
+        client, first = spnegoClient("x", "y", protocol="ntlm")
+        result = acceptStep(spnegoAcceptorContext, None, first)
+        challenge = Challenge.unpack(result.output)
+        info = challenge.target_info.copy()
+        key = ntowfv2("X\\", ntowfv1("Domain-pw1"), None)
+        nt, _, _ = compute_response_v2(
+            key, challenge.server_challenge, _os.urandom(8), info[AvId.timestamp], info
+        )
+        token = Authenticate(challenge.flags, bytes(24), nt, username="X\\").pack()
+        error = self.assertRaises(RefusedToken, acceptStep, spnegoAcceptorContext, result.context, token)
+        self.assertIn("in the NTLM user name is refused", str(error))
+        for domain, user in ((None, "X\\"), ("X", ""), (None, "")):
+            error = self.assertRaises(RefusedToken, ntlmUserFileName, self.userFile, domain, user)
+            self.assertIn("empty NTLM user name", str(error))
+
+
+class RelayTests(WindowsServerMixin, SynchronousTestCase):
+    """
+    With a principal name configured, an NTLMv2 response whose
+    C{MsvAvTargetName} names another target (a login meant for another
+    service, relayed here) is refused; one naming this server, or none, is
+    accepted.
+    """
+
+    setupStatements = ("CREATE USER 'sql'@'%' IDENTIFIED WITH authentication_windows AS 'Rafal'",)
+
+    def victim(self, service: Optional[str], host: Optional[str]) -> WindowsClientHandler:
+        """
+        A client whose pyspnego context targets C{service/host} (nothing
+        for L{None}), whatever the server sent.
+        """
+        import spnego
+
+        def context(target: Optional[str]) -> Any:
+            # Neither: no target name at all (pyspnego's defaults name one).
+            kwargs = {"service": service, "hostname": host}
+            return spnego.client(
+                "Rafal",
+                NTLM_USERS["Rafal"],
+                protocol="negotiate",
+                options=spnego.NegotiateOptions.use_negotiate,
+                **kwargs,
+            )
+
+        return WindowsClientHandler(contextFactory=context)
+
+    def test_relayedLoginRefused(self) -> None:
+        """
+        A login meant for C{cifs/fileserver} or C{HTTP/evil.example} is
+        refused by a server named C{MySQL/db.example.com@EXAMPLE.COM} or
+        C{mysql@EXAMPLE.COM}.
+        """
+        for principal in ("MySQL/db.example.com@EXAMPLE.COM", "mysql@EXAMPLE.COM"):
+            self.method.variables["authentication_windows_principal_name"] = principal
+            for service, host in (("cifs", "fileserver"), ("HTTP", "evil.example")):
+                client, server, result = self.windowsLogin("sql", self.victim(service, host))
+                self.assertRefused(result, 1045)
+                self.assertIn(f"the NTLM response is for '{service}/{host}'", self.logText())
+
+    def test_ownTargetAccepted(self) -> None:
+        """
+        This package's client logs in: with an SPN it names the SPN without
+        its realm, in any case; with a UPN, or no principal name sent, it
+        names pyspnego's C{host/unspecified}, taken as no target; so does
+        one that names none. A server without a principal name checks
+        nothing.
+        """
+        for principal in ("MySQL/db.example.com@EXAMPLE.COM", "mysql/DB.example.com", "mysql@EXAMPLE.COM"):
+            self.method.variables["authentication_windows_principal_name"] = principal
+            self.assertEqual(self.windowsIdentity("sql", self.handler("Rafal"))[3], "Rafal")
+        self.method.variables["authentication_windows_principal_name"] = "MySQL/db.example.com@EXAMPLE.COM"
+        for service, host in (("mysql", "db.example.com"), ("host", "unspecified"), (None, None)):
+            self.assertEqual(self.windowsIdentity("sql", self.victim(service, host))[3], "Rafal")
+        self.method.variables["authentication_windows_principal_name"] = ""
+        self.assertEqual(self.windowsIdentity("sql", self.victim("cifs", "fileserver"))[3], "Rafal")
+
+    def test_sameTarget(self) -> None:
+        """
+        L{windows.sameTarget} ignores case, and an SPN's realm.
+        """
+        for expected, sent, same in (
+            ("mysql@EXAMPLE.COM", "MYSQL@example.com", True),
+            ("MySQL/db@EXAMPLE.COM", "mysql/DB", True),
+            ("MySQL/db", "MySQL/db@EXAMPLE.COM", True),
+            ("MySQL/db@EXAMPLE.COM", "cifs/db", False),
+            ("mysql@EXAMPLE.COM", "mysql", False),
+            ("mysql@EXAMPLE.COM", "cifs/fileserver", False),
+        ):
+            self.assertEqual(windows.sameTarget(expected, sent), same, (expected, sent))
+
+
 class SessionSecretsTests(WindowsServerMixin, SynchronousTestCase):
     """
     The credentials stay with the connection; the tokens do not.

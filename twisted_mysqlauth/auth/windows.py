@@ -40,6 +40,7 @@ pyspnego itself runs with C{LM_COMPAT_LEVEL} 5.
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import stat
@@ -636,7 +637,97 @@ def checkNTLMAuthenticate(token: bytes) -> Any:
         raise WeakNTLMResponse("LM and NTLMv1 responses are refused: NTLMv2 only")
     if not user:
         raise RefusedToken("anonymous NTLM is refused")
+    if "\\" in user:
+        # No Windows name has one; the domain has its own field. pyspnego
+        # would split D\u (X\ into an empty user, whom it reads as the
+        # user file's first line) where NTLMv2 hashes the whole field.
+        raise RefusedToken("a \\ in the NTLM user name is refused")
     return domain, user
+
+
+def ntlmTargetName(token: bytes) -> Optional[str]:
+    """
+    The target the client meant its NTLM AUTHENTICATE for: the
+    C{MsvAvTargetName} of its NTLMv2 response's C{AV_PAIR}s (the SPN the
+    client gave its security context: pyspnego's initiator sends
+    C{service/host}, or an empty name without one; Windows' SSPI the
+    target name it was given: libmysqlclient's is the server's principal
+    name from the AuthSwitchRequest).
+
+    pyspnego's initiator names C{host/unspecified} when it was given no
+    target (its defaults), as this package's client does for a server that
+    sends a UPN or no name: that is read as no target.
+
+    @param token: an AUTHENTICATE that L{checkNTLMAuthenticate} accepted.
+    @return: the name, or L{None} when the response names no target (an
+        empty one, or pyspnego's C{host/unspecified}).
+    @raise RefusedToken: the NTLMv2 response cannot be read.
+    """
+    from spnego._ntlm_raw.messages import Authenticate, AvId, NTClientChallengeV2
+
+    try:
+        ntResponse = Authenticate.unpack(token).nt_challenge_response or b""
+        pairs = NTClientChallengeV2.unpack(ntResponse[16:]).av_pairs
+        target = pairs.get(AvId.target_name)
+    except (ValueError, UnicodeError, struct.error, IndexError):
+        raise RefusedToken("malformed NTLMv2 response") from None
+    if not target or str(target).casefold() == _UNSPECIFIED_TARGET:
+        return None
+    return str(target)
+
+
+#: The target pyspnego's initiator names when given none.
+_UNSPECIFIED_TARGET = "host/unspecified"
+
+
+def _targetKey(name: str) -> str:
+    """
+    A target name as compared: case-insensitive, and an SPN
+    (C{service/host}) without its C{@REALM} (pyspnego's initiator drops it).
+    """
+    name = name.casefold()
+    if "/" in name:
+        name = name.partition("@")[0]
+    return name
+
+
+def sameTarget(expected: str, sent: str) -> bool:
+    """
+    Whether the target name C{sent} in a client's NTLMv2 response names the
+    server whose principal name is C{expected}.
+    """
+    return _targetKey(expected) == _targetKey(sent)
+
+
+def _smbpasswdFlags(flags: str) -> Optional[str]:
+    """
+    Why the account flags of an smbpasswd line (such as C{[DU]}) refuse
+    its account, or L{None}: C{D} (disabled) or no C{U} (not a normal
+    user account: a machine or trust account, or flags that cannot be
+    read). pyspnego ignores the flags.
+    """
+    flags = flags.strip()
+    if not (flags.startswith("[") and flags.endswith("]")):
+        return "its account flags cannot be read"
+    if "D" in flags[1:-1]:
+        return "the account is disabled"
+    if "U" not in flags[1:-1]:
+        return "it is not a normal user account"
+    return None
+
+
+def _hexHash(text: str) -> bool:
+    """
+    Whether pyspnego reads an smbpasswd hash field (C{base64.b16decode} of
+    it in upper case) without an error.
+    """
+    import binascii
+
+    try:
+        base64.b16decode(text.upper())
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def ntlmUserFileName(path: str, domain: Optional[str], user: str) -> Optional[str]:
@@ -646,28 +737,51 @@ def ntlmUserFileName(path: str, domain: Optional[str], user: str) -> Optional[st
     the first Heimdal or smbpasswd line whose user and domain are the
     client's, compared with C{str.upper}).
 
+    What pyspnego does not check is refused here: an empty user name (for
+    which pyspnego takes the file's first line), an smbpasswd line whose
+    flags mark its account disabled (C{D}) or not a normal user's (no
+    C{U}), and a hash field that is not hex (C{XXXX...} or C{NO PASSWORD...}:
+    pyspnego raises on it, for its own user and for every one after it).
+    The first matching line decides, as for pyspnego: a later one is never
+    used instead.
+
     @param domain: the AUTHENTICATE message's domain (or L{None}).
     @param user: its user name.
-    @return: C{DOMAIN\\\\user} or C{user}, as in the file; L{None} when no
+    @return: C{DOMAIN\\user} or C{user}, as in the file; L{None} when no
         line matches.
+    @raise RefusedToken: refused, as above.
     """
     from spnego._context import split_username
 
     wantedDomain, wantedUser = split_username(f"{domain}\\{user}" if domain else user)
     wantedDomain, wantedUser = (wantedDomain or "").upper(), (wantedUser or "").upper()
+    if not wantedUser:
+        raise RefusedToken("an empty NTLM user name is refused")
     with open(path, mode="rb") as f:
         text = f.read().decode()
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         fields = line.split(":")
         if len(fields) == 3:
             lineDomain, lineUser = fields[0], fields[1]
         elif len(fields) == 6:
             lineDomain, lineUser = split_username(fields[0])
+            if not (_hexHash(fields[2]) and _hexHash(fields[3])):
+                raise RefusedToken(
+                    f"line {number} of the NTLM user file has a hash that is not hex "
+                    "(no password set?): pyspnego cannot read it or any line after it"
+                )
         else:
             continue
         lineDomain, lineUser = lineDomain or "", lineUser or ""
+        if not lineUser:
+            continue
         if lineUser.upper() == wantedUser and lineDomain.upper() == wantedDomain:
-            return f"{lineDomain}\\{lineUser}" if lineDomain else lineUser
+            name = f"{lineDomain}\\{lineUser}" if lineDomain else lineUser
+            if len(fields) == 6:
+                why = _smbpasswdFlags(fields[4])
+                if why is not None:
+                    raise RefusedToken(f"{name} is refused: {why} (NTLM user file line {number})")
+            return name
     return None
 
 
@@ -704,11 +818,23 @@ class GuardedAcceptor:
     L{ntlmUserFileName}), not the text the client sent: pyspnego compares
     names without regard to case and answers with the client's spelling.
     Kerberos's principal is the one the ticket names, as the KDC issued it.
+    The user file's line is also looked up before pyspnego sees the
+    AUTHENTICATE, so that what L{ntlmUserFileName} refuses (a disabled
+    account, an unreadable hash, an empty user) is refused first.
+
+    With C{expectedTarget} (the server's principal name, as sent in the
+    AuthSwitchRequest), an NTLMv2 response that names another target
+    (L{ntlmTargetName}, compared by L{sameTarget}) is refused: a login
+    relayed from another service. One that names none is accepted: such a
+    relay cannot be told without channel bindings.
     """
 
-    def __init__(self, context: Any, ntlmNamesFromUserFile: bool = True) -> None:
+    def __init__(
+        self, context: Any, ntlmNamesFromUserFile: bool = True, expectedTarget: Optional[str] = None
+    ) -> None:
         self._context = context
         self._namesFromFile = ntlmNamesFromUserFile
+        self.expectedTarget = expectedTarget
         self._tokens = 0
         self._spnego: Optional[bool] = None
         self._rawNTLM: Optional[bool] = None
@@ -777,6 +903,20 @@ class GuardedAcceptor:
             user = checkNTLMAuthenticate(token)
             if parsed.spnego and not parsed.mechListMIC:
                 raise RefusedToken("NTLM AUTHENTICATE in SPNEGO without the mechListMIC")
+            if self.expectedTarget:
+                sent = ntlmTargetName(token)
+                if sent is not None and not sameTarget(self.expectedTarget, sent):
+                    raise RefusedToken(
+                        f"the NTLM response is for {sent!r}, not this server "
+                        f"({self.expectedTarget!r}): a relayed login?"
+                    )
+            if self._namesFromFile:
+                from spnego._ntlm import _get_credential_file
+
+                path = _get_credential_file()
+                if path:
+                    # Refuses what pyspnego would accept or fail on.
+                    ntlmUserFileName(path, *user)
             self._ntlm = "authenticated"
             self._ntlmUser = user
         else:
@@ -804,7 +944,7 @@ def _isNTLMMessage(token: bytes) -> bool:
     return token.startswith(_NTLM_SIGNATURE) or token[8:12] == b"\x03\x00\x00\x00"
 
 
-def spnegoAcceptorContext() -> GuardedAcceptor:
+def spnegoAcceptorContext(expectedTarget: Optional[str] = None) -> GuardedAcceptor:
     """
     A pyspnego acceptor for SPNEGO (or raw NTLM or Kerberos tokens) behind
     a L{GuardedAcceptor}: SSPI on Windows; elsewhere pyspnego's own SPNEGO
@@ -812,6 +952,9 @@ def spnegoAcceptorContext() -> GuardedAcceptor:
     C{LM_COMPAT_LEVEL} 5, which L{WindowsAuthMethod.initialize} sets) and
     Kerberos through python-gssapi when it is installed (keys from the
     keytab, C{KRB5_KTNAME}).
+
+    @param expectedTarget: the server's principal name, which an NTLMv2
+        response that names a target must name (see L{GuardedAcceptor}).
     """
     import spnego
 
@@ -819,7 +962,9 @@ def spnegoAcceptorContext() -> GuardedAcceptor:
     if os.name != "nt":
         options = spnego.NegotiateOptions.use_negotiate
     context = spnego.server(protocol="negotiate", options=options)
-    return GuardedAcceptor(context, ntlmNamesFromUserFile=os.name != "nt")
+    return GuardedAcceptor(
+        context, ntlmNamesFromUserFile=os.name != "nt", expectedTarget=expectedTarget
+    )
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
@@ -1174,7 +1319,7 @@ class WindowsChecker:
                 raise UnauthorizedLogin("too many rounds")
             try:
                 result = await method.runInThread(
-                    acceptStep, method.contextFactory, context, token
+                    acceptStep, method.newAcceptor, context, token
                 )
             except defer.CancelledError:
                 # The client left or the login timed out.
@@ -1659,6 +1804,27 @@ class WindowsAuthMethod:
         if not name:
             return NO_PRINCIPAL_NAME
         return name.encode("utf-8")
+
+    def expectedTargetName(self) -> Optional[str]:
+        """
+        The principal name sent in the AuthSwitchRequest (see
+        L{principalNameData}), or L{None} when none is sent.
+        """
+        data = self.principalNameData()
+        if data == NO_PRINCIPAL_NAME:
+            return None
+        return data.decode("utf-8")
+
+    def newAcceptor(self) -> Any:
+        """
+        A new acceptor from L{contextFactory}, told the principal name the
+        clients were sent (an acceptor with an C{expectedTarget}: see
+        L{GuardedAcceptor}).
+        """
+        context = self.contextFactory()
+        if isinstance(context, GuardedAcceptor):
+            context.expectedTarget = self.expectedTargetName()
+        return context
 
     # -- IAuthMethod -----------------------------------------------------------------------
 
