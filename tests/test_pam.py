@@ -522,7 +522,7 @@ class VariablesTests(SynchronousTestCase):
         with self.assertRaises(usage.UsageError) as raised:
             Options().parseOptions(["--defaults-file", path])
         self.assertEqual(
-            str(raised.exception), f"option {path}:2: pam_pool_size: -1 is outside 1..1024"
+            str(raised.exception), f"option {path}:2: pam_pool_size: must be a number from 1 to 1024, not '-1'"
         )
         # MySQL's loose- prefix: known names apply, unknown ones are skipped.
         with open(path, "w") as f:

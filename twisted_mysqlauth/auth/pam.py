@@ -60,7 +60,7 @@ from twisted_mysqlauth.auth.pampool import (
     PAMWorkerPool,
     WorkerFailed,
 )
-from twisted_mysqlauth.auth.registry import SystemVariable, parseSwitch, variableValues
+from twisted_mysqlauth.auth.registry import SystemVariable, numberFrom, parseSwitch, variableValues
 from twisted_mysqlauth.credentials import IAccountCredentials
 from twisted_mysqlauth.interfaces import IAuthExchange, IAuthMethod
 
@@ -86,16 +86,6 @@ MAX_ANSWER = 4096
 
 #: C{PAM_TTY} as the server sets it.
 PAM_TTY = "mysql"
-
-
-def _poolSize(text: str) -> int:
-    try:
-        size = int(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-    if not 1 <= size <= 1024:
-        raise ValueError(f"{size} is outside 1..1024")
-    return size
 
 
 def _directory(text: str) -> Optional[str]:
@@ -399,7 +389,7 @@ class PAMMethod:
         prefix = self.variablePrefix
         return {
             f"{prefix}_pool_size": SystemVariable(
-                "8", _poolSize, "The most PAM transactions at once (worker processes)."
+                "8", numberFrom(1, 1024), "The most PAM transactions at once (worker processes)."
             ),
             f"{prefix}_allow_insecure_transport": SystemVariable(
                 "OFF",

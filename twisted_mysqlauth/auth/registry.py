@@ -150,6 +150,21 @@ def parseSwitch(text: str) -> bool:
     return value
 
 
+def numberFrom(low: int, high: int) -> Callable[[str], int]:
+    """
+    @return: a parser of a whole-number system variable from C{low} to
+        C{high}.
+    """
+
+    def parse(text: str) -> int:
+        value = text.strip()
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise ValueError(f"must be a number from {low} to {high}, not {text!r}")
+        return int(value)
+
+    return parse
+
+
 def _declared(variable: Any) -> SystemVariable:
     # A bare default text is a variable whose value is that text.
     if isinstance(variable, str):

@@ -61,7 +61,7 @@ from twisted_mysqlauth import errors
 from twisted_mysqlauth.accounts.model import Account
 from twisted_mysqlauth.auth.base import LoginAttempt, MalformedResponse, ReadMore, TryLogin
 from twisted_mysqlauth.auth.mapping import Mapping, MappingSyntaxError, parseMappings
-from twisted_mysqlauth.auth.registry import SystemVariable, parseSwitch, variableValues
+from twisted_mysqlauth.auth.registry import SystemVariable, numberFrom, parseSwitch, variableValues
 from twisted_mysqlauth.auth.windowsclient import (
     CLIENT_PLUGIN_NAME,
     FIRST_PACKET_LIMIT,
@@ -1469,20 +1469,6 @@ class WindowsExchange:
 
 
 # -- the method ---------------------------------------------------------------------
-
-
-def numberFrom(low: int, high: int) -> Callable[[str], int]:
-    """
-    @return: a parser of a whole number from C{low} to C{high}.
-    """
-
-    def parse(text: str) -> int:
-        value = text.strip()
-        if not value.isdigit() or not low <= int(value) <= high:
-            raise ValueError(f"must be a number from {low} to {high}, not {text!r}")
-        return int(value)
-
-    return parse
 
 
 #: C{authentication_windows_log_level}: 0 to 4.
