@@ -651,6 +651,18 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
         server.dataReceived(encodePacket(1, response.toWire())[0])
         self.assertEqual(self.errorFrom(transport).errorCode, 1043)
 
+    def test_noCycleAfterClose(self):
+        """
+        Once the connection is lost its attempt (the realm's mind, which an
+        avatar may keep) no longer refers to it: nothing of a closed
+        connection waits for the garbage collector.
+        """
+        client, server, result = self.login(b"native", b"pw2")
+        self.assertLoggedIn(result)
+        self.assertIs(server.attempt.channel, server)
+        server.connectionLost(None)
+        self.assertIsNone(server.attempt.channel)
+
     def test_noDelay(self):
         """
         Nagle's algorithm is turned off on TCP connections: every

@@ -293,6 +293,12 @@ class MySQLServerProtocol(Protocol):
     def connectionLost(self, reason=None) -> None:
         previous, self._state = self._state, "closed"
         self._cancelTimeout()
+        # The attempt (the realm's mind, which an avatar may keep) no
+        # longer reaches this connection: no cycle for the garbage
+        # collector to find, and no channel to a closed connection.
+        attempt = self.__dict__.get("attempt")
+        if attempt is not None:
+            attempt.channel = None
         if self._reader is not None:
             reader, self._reader = self._reader, None
             reader.errback(reason if reason is not None else Failure(ConnectionDone()))
