@@ -147,3 +147,36 @@ class PacketDecoderTests(SynchronousTestCase):
         decoder.receive(wire)
         self.assertEqual(decoder.nextFrame(), (4, 5, payload))
         self.assertIsNone(decoder.nextFrame())
+
+    def test_receiveFrame(self):
+        """
+        L{PacketDecoder.receiveFrame} gives a read that is exactly one whole
+        packet at once, keeping nothing; any other read (part of a packet,
+        several packets, a read after buffered bytes, a packet over the cap,
+        a 16 MiB chunk) is kept for L{PacketDecoder.nextFrame}, in order.
+        """
+        decoder = PacketDecoder(1024)
+        self.assertEqual(decoder.receiveFrame(b"\x02\x00\x00\x05hi"), (5, 5, b"hi"))
+        self.assertEqual(decoder.bufferedSize(), 0)
+        self.assertIsNone(decoder.nextFrame())
+        # Two packets: kept, taken one by one.
+        self.assertIsNone(decoder.receiveFrame(b"\x01\x00\x00\x06a\x00\x00\x00\x07"))
+        self.assertEqual(decoder.nextFrame(), (6, 6, b"a"))
+        self.assertEqual(decoder.nextFrame(), (7, 7, b""))
+        # Part of a packet, then its end: the end is not taken as a packet.
+        self.assertIsNone(decoder.receiveFrame(b"\x03\x00"))
+        self.assertIsNone(decoder.receiveFrame(b"\x00\x08bcd"))
+        self.assertEqual(decoder.nextFrame(), (8, 8, b"bcd"))
+        # A whole packet after bytes still buffered waits behind them.
+        self.assertIsNone(decoder.receiveFrame(b"\x01\x00"))
+        self.assertIsNone(decoder.receiveFrame(b"\x00\x09x"))
+        self.assertEqual(decoder.nextFrame(), (9, 9, b"x"))
+        # Over the cap: refused by nextFrame, as before.
+        small = PacketDecoder(4)
+        self.assertIsNone(small.receiveFrame(b"\x05\x00\x00\x00hello"))
+        self.assertRaises(PacketTooLarge, small.nextFrame)
+        # A first 16 MiB chunk is never a whole packet.
+        big = PacketDecoder(MAX_PAYLOAD + 10)
+        self.assertIsNone(big.receiveFrame(b"\xff\xff\xff\x00" + b"a" * MAX_PAYLOAD))
+        self.assertIsNone(big.receiveFrame(b"\x01\x00\x00\x01b"))
+        self.assertEqual(big.nextFrame(), (0, 1, b"a" * MAX_PAYLOAD + b"b"))

@@ -331,6 +331,10 @@ class NativePasswordTests(SynchronousTestCase):
             good[:-1] + b"G",
             good[1:] + b"0",
             good + b"\n",
+            good[:-2] + b" 0",
+            b"*" + b"0" * 38 + b" \t",
+            good[:-1] + b"\xe9",
+            b"*" + "０".encode("utf-8") * 13 + b"0",
         ]:
             self.assertIsNone(nativeStage2(bad), bad)
 

@@ -10,6 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_mysqlauth import errors
 from twisted_mysqlauth.wire import constants as C
+from twisted_mysqlauth.wire.codec import encodePacket
 from twisted_mysqlauth.wire.packets import (
     AuthMoreData,
     AuthSwitchRequest,
@@ -20,9 +21,11 @@ from twisted_mysqlauth.wire.packets import (
     HandshakeV10,
     OKPacket,
     SSLRequest,
+    greetingPacket,
     greetingPayload,
     isSSLRequest,
     parseConnectAttributes,
+    parseHandshakeResponse,
     resultSet,
     textRow,
 )
@@ -131,6 +134,33 @@ class HandshakeV10Tests(SynchronousTestCase):
                 greeting.toWire(),
             )
             self.assertEqual(HandshakeV10.fromWire(greeting.toWire()).connectionId, connectionId)
+
+    def test_greetingPacket(self):
+        """
+        L{greetingPacket} makes the whole packet of L{HandshakeV10.toWire}
+        (header, sequence 0), for 20 bytes of data (the cached parts) and
+        other lengths, with any bytes in the data.
+        """
+        for connectionId, data, caps in [
+            (1, NONCE, C.SERVER_CAPABILITIES),
+            (2, NONCE + b"\x00", C.SERVER_CAPABILITIES),
+            (3, NONCE + b"\x01", C.SERVER_CAPABILITIES),
+            (0xFFFFFFFF, bytes(range(20)), C.SERVER_CAPABILITIES | C.CLIENT_SSL),
+            (9, b"\x00" * 20, 0),
+            (7, b"short", 0),
+            (8, bytes(range(1, 40)), 0xFFFFFFFF),
+        ]:
+            greeting = HandshakeV10(
+                serverVersion="8.0.36-é".encode("utf-8"),
+                connectionId=connectionId,
+                authPluginData=data,
+                capabilities=caps,
+                authPluginName=b"mysql_native_password",
+            )
+            self.assertEqual(
+                greetingPacket("8.0.36-é", connectionId, data, caps, "mysql_native_password"),
+                encodePacket(0, greeting.toWire())[0],
+            )
 
 
 class HandshakeResponseTests(SynchronousTestCase):
@@ -289,6 +319,48 @@ class HandshakeResponseTests(SynchronousTestCase):
             b"\x01a\xfd\x01\x00",
         ]:
             self.assertRaises(Truncated, parseConnectAttributes, block)
+
+    def test_attributesLenient(self):
+        """
+        Not strict, a malformed attribute block gives the pairs before the
+        first malformed one (what MySQL's performance schema keeps).
+        """
+        good = lenencBytes(b"_os") + lenencBytes(b"Linux")
+        for tail, expected in [
+            (b"", ((b"_os", b"Linux"),)),
+            (b"\x05ab", ((b"_os", b"Linux"),)),
+            (b"\x01a", ((b"_os", b"Linux"),)),
+            (b"\x01a\x03bc", ((b"_os", b"Linux"),)),
+            (b"\xfb", ((b"_os", b"Linux"),)),
+            (b"\x01a\xff", ((b"_os", b"Linux"),)),
+            (b"\xfc\x01", ((b"_os", b"Linux"),)),
+            (b"\x01a\x01b", ((b"_os", b"Linux"), (b"a", b"b"))),
+        ]:
+            self.assertEqual(parseConnectAttributes(good + tail, strict=False), expected, tail)
+        self.assertEqual(parseConnectAttributes(b"\x09_os", strict=False), ())
+
+    def test_attributesKeptUnparsed(self):
+        """
+        Read with C{parseAttributes=False}, a response keeps its attribute
+        block as sent (even malformed inside, as MySQL's handshake only
+        checks the block's length) and parses nothing.
+        """
+        caps = self.caps
+        block = b"\x04_pid\x0512345\x09broken"
+        payload = (
+            caps.to_bytes(4, "little")
+            + b"\x00" * 28
+            + b"u\x00\x00db\x00p\x00"
+            + lenencInt(len(block))
+            + block
+        )
+        response = HandshakeResponse41.fromWire(
+            payload, C.SERVER_CAPABILITIES, parseAttributes=False
+        )
+        self.assertEqual(response.connectAttributesBlock, block)
+        self.assertEqual(response.connectAttributes, ())
+        self.assertRaises(Truncated, HandshakeResponse41.fromWire, payload, C.SERVER_CAPABILITIES)
+        self.assertEqual(parseHandshakeResponse(payload, C.SERVER_CAPABILITIES)[-1], block)
 
     def test_attributesPastPayload(self):
         """

@@ -8,6 +8,7 @@ memory on L{twisted.test.iosim} and L{StringTransport} with a L{Clock}.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 
@@ -651,6 +652,31 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
         server.dataReceived(encodePacket(1, response.toWire())[0])
         self.assertEqual(self.errorFrom(transport).errorCode, 1043)
 
+    def test_connectAttributesMalformedInside(self):
+        """
+        An attribute block of the right length but malformed inside does
+        not stop the login (MySQL's handshake checks only the block's
+        length); the attempt's C{connectAttributes}, parsed when first
+        read, are the pairs before the malformed one.
+        """
+        transport, server = self.connect()
+        nonce = self.greeting.authPluginData[:20]
+        caps = CLIENT_CAPABILITIES | C.CLIENT_CONNECT_ATTRS
+        head = HandshakeResponse41(
+            capabilities=caps,
+            maxPacketSize=1 << 24,
+            characterSet=45,
+            username=b"native",
+            authResponse=hashing.nativeScramble(b"pw2", nonce),
+            clientPluginName=b"mysql_native_password",
+        ).toWire()
+        block = b"\x03_os\x05Linux\x05_pid\x09short"
+        payload = head[:-1] + bytes([len(block)]) + block
+        server.dataReceived(encodePacket(1, payload)[0])
+        self.assertIsNotNone(server.avatar)
+        self.assertEqual(server.attempt.connectAttributesBlock, block)
+        self.assertEqual(server.attempt.connectAttributes, ((b"_os", b"Linux"),))
+
     def test_noCycleAfterClose(self):
         """
         Once the connection is lost its attempt (the realm's mind, which an
@@ -950,3 +976,72 @@ class LoginLogTests(ServerMixin, SynchronousTestCase):
         formats = self.events(logSuccessfulLogins=True)
         self.assertEqual(len(formats), 2)
         self.assertTrue(formats[0].startswith("login:"))
+
+
+class GarbageTests(ServerMixin, SynchronousTestCase):
+    """
+    A finished connection leaves no reference cycle behind: its objects are
+    freed as soon as the transport lets go of the protocol, never by the
+    garbage collector (whose runs cost a busy server a few per cent).
+    """
+
+    def handshake(self, user, password, plugin=b"mysql_native_password", quit=True):
+        transport = TLSStringTransport(peerAddress=LOCALHOST)
+        server = self.factory.buildProtocol(LOCALHOST)
+        server.makeConnection(transport)
+        greeting = HandshakeV10.fromWire(PacketDecoder(1 << 20).feed(transport.value())[0].payload)
+        nonce = greeting.authPluginData[:20]
+        if plugin == b"mysql_native_password":
+            scramble = hashing.nativeScramble(password, nonce)
+        else:
+            scramble = hashing.cachingSHA2Scramble(password, nonce)
+        response = HandshakeResponse41(
+            capabilities=CLIENT_CAPABILITIES,
+            maxPacketSize=1 << 24,
+            characterSet=45,
+            username=user,
+            authResponse=scramble,
+            clientPluginName=plugin,
+        )
+        server.dataReceived(encodePacket(1, response.toWire())[0])
+        if quit:
+            server.dataReceived(encodePacket(0, bytes([C.COM_QUIT]))[0])
+        server.connectionLost(None)
+
+    def assertNoCycles(self, run):
+        gc.collect()
+        flags = gc.get_debug()
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            run()
+            gc.collect()
+            left = sorted(
+                {type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("twisted_mysqlauth")}
+            )
+        finally:
+            gc.garbage.clear()
+            gc.set_debug(flags)
+            gc.enable()
+        self.assertEqual(left, [])
+
+    def test_loginsLeaveNoCycles(self):
+        """
+        Native logins, caching_sha2 logins (full authentication refused
+        over plain TCP, then the fast path once cached), an unknown user,
+        a wrong password and a locked account leave nothing for the
+        collector.
+        """
+
+        def run():
+            self.handshake(b"native", b"pw2")
+            self.handshake(b"sha2", b"pw1", b"caching_sha2_password", quit=False)
+            self.factory.config.sha2Cache.put(
+                AccountName("sha2", "%"), hashing.cachingSHA2FastDigest(b"pw1")
+            )
+            self.handshake(b"sha2", b"pw1", b"caching_sha2_password")
+            self.handshake(b"nobody", b"pw2")
+            self.handshake(b"native", b"wrong")
+            self.handshake(b"locked", b"pw4")
+
+        self.assertNoCycles(run)

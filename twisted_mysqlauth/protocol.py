@@ -14,7 +14,7 @@ another packet from that connection.
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from zope.interface import implementer
 
@@ -48,10 +48,10 @@ from twisted_mysqlauth.wire.packets import (
     AuthSwitchRequest,
     Column,
     ERRPacket,
-    HandshakeResponse41,
     OKPacket,
-    greetingPayload,
+    greetingPacket,
     isSSLRequest,
+    parseHandshakeResponse,
     resultSet,
 )
 from twisted_mysqlauth.wire.types import Truncated
@@ -112,14 +112,6 @@ def authDataPayload(data: bytes, alwaysWrap: bool = True) -> bytes:
     if alwaysWrap or not data or data[0] in _AMBIGUOUS_FIRST_BYTES:
         return AuthMoreData(data).toWire()
     return data
-
-
-def _usernameText(raw: bytes) -> str:
-    """
-    Decode a user name; bytes that are not UTF-8 can match no account
-    (they become U+FFFD).
-    """
-    return raw.decode("utf-8", "replace")
 
 
 class LoginTimeouts:
@@ -280,14 +272,11 @@ class MySQLServerProtocol(Protocol):
         self._handshakeData = data = exchange.initialData()
         self._state = "greeted"
         # (A HandshakeV10's bytes, made from parts made once per server.)
-        payload = greetingPayload(
-            config.serverVersion.encode("utf-8"),
-            connectionId,
-            data,
-            capabilities,
-            method.clientPluginName.encode("ascii"),
+        transport.write(
+            greetingPacket(
+                config.serverVersion, connectionId, data, capabilities, method.clientPluginName
+            )
         )
-        transport.write(b"".join((len(payload).to_bytes(3, "little"), b"\x00", payload)))
         self._seq = 1
 
     def connectionLost(self, reason=None) -> None:
@@ -368,21 +357,23 @@ class MySQLServerProtocol(Protocol):
         if self._state == "closed":
             return
         decoder = self._decoder
-        decoder.receive(data)
         if self._busy:
+            decoder.receive(data)
             if decoder.bufferedSize() > 2 * decoder.maxPacketSize + 4:
                 # A client that keeps sending while the server works: cut it
                 # off rather than buffer without bound.
                 self._protocolError(errors.NetPacketTooLarge())
             return
-        self._pump()
+        frame = decoder.receiveFrame(data)
+        if frame is None:
+            self._pump()
+        else:
+            # Exactly one packet, and nothing else buffered.
+            self._frameReceived(frame)
 
     def _pump(self) -> None:
         nextFrame = self._decoder.nextFrame
-        while not self._busy:
-            state = self._state
-            if state == "closed":
-                return
+        while not self._busy and self._state != "closed":
             try:
                 frame = nextFrame()
             except PacketTooLarge:
@@ -390,15 +381,19 @@ class MySQLServerProtocol(Protocol):
                 return
             if frame is None:
                 return
-            sequenceId, lastSequenceId, payload = frame
-            if state == "command":
-                # Every command starts a new sequence at 0.
-                self._seq = 0
-            if sequenceId != self._seq:
-                self._protocolError(errors.NetPacketsOutOfOrder())
-                return
-            self._seq = (lastSequenceId + 1) & 0xFF
-            getattr(self, "_state_" + state)(payload)
+            self._frameReceived(frame)
+
+    def _frameReceived(self, frame: Tuple[int, int, bytes]) -> None:
+        sequenceId, lastSequenceId, payload = frame
+        state = self._state
+        if state == "command":
+            # Every command starts a new sequence at 0.
+            self._seq = 0
+        if sequenceId != self._seq:
+            self._protocolError(errors.NetPacketsOutOfOrder())
+            return
+        self._seq = (lastSequenceId + 1) & 0xFF
+        getattr(self, "_state_" + state)(payload)
 
     def _protocolError(self, error: errors.MySQLError) -> None:
         if self._state == "command":
@@ -465,26 +460,36 @@ class MySQLServerProtocol(Protocol):
             # MySQL formats errors by the flags it has read so far.
             self.clientCapabilities = int.from_bytes(payload[:4], "little")
         try:
-            response = HandshakeResponse41.fromWire(payload, self._capabilities, header)
+            (
+                capabilities,
+                _,
+                _,
+                username,
+                authResponse,
+                database,
+                clientPluginName,
+                attributes,
+            ) = parseHandshakeResponse(payload, self._capabilities, header)
         except Truncated:
             self._fail(errors.HandshakeError())
             return
-        self.clientCapabilities = response.capabilities
+        self.clientCapabilities = capabilities
         attempt = self.attempt
-        attempt.username = _usernameText(response.username)
-        if response.database:
-            attempt.database = response.database.decode("utf-8", "replace")
-        attempt.connectAttributes = response.connectAttributes
-        canSwitch = bool(response.capabilities & self._capabilities & C.CLIENT_PLUGIN_AUTH)
-        if canSwitch and response.clientPluginName is not None:
-            clientPlugin = response.clientPluginName.decode("ascii", "replace")
+        # (Bytes that are not UTF-8 become U+FFFD: they match no account.)
+        attempt.username = username.decode("utf-8", "replace")
+        if database:
+            attempt.database = database.decode("utf-8", "replace")
+        attempt.connectAttributesBlock = attributes
+        canSwitch = bool(capabilities & self._capabilities & C.CLIENT_PLUGIN_AUTH)
+        if canSwitch and clientPluginName is not None:
+            clientPlugin = clientPluginName.decode("ascii", "replace")
         else:
             # A client that does no pluggable authentication speaks native.
             clientPlugin = "mysql_native_password"
         attempt.clientPluginName = clientPlugin
 
         if config.skipGrantTables:
-            self._skipGrants(clientPlugin, response)
+            self._skipGrants(clientPlugin, authResponse)
             return
         account = config.accounts.directory.lookup(attempt.username, attempt.client)
         if account is None:
@@ -530,7 +535,7 @@ class MySQLServerProtocol(Protocol):
             # (An empty password is sent as nothing or a lone NUL, and then
             # the client expects the OK at once.)
             self._answerPendingScramble = (
-                clientPlugin == "caching_sha2_password" and len(response.authResponse) == 32
+                clientPlugin == "caching_sha2_password" and len(authResponse) == 32
             )
             self._runStep(lambda: exchange.responseReceived(b""))
             return
@@ -538,24 +543,24 @@ class MySQLServerProtocol(Protocol):
         if isinstance(data, defer.Deferred):
             # The method's first packet is not known yet.
             self._busy = True
-            data.addCallback(self._switchTo, exchange, clientPluginName, response, True)
+            data.addCallback(self._switchTo, exchange, clientPluginName, authResponse, True)
             data.addErrback(self._stepFailed)
             data.addErrback(self._unexpected)
             return
-        self._switchTo(data, exchange, clientPluginName, response)
+        self._switchTo(data, exchange, clientPluginName, authResponse)
 
     def _switchTo(
         self,
         data: bytes,
         exchange: Any,
         clientPluginName: str,
-        response: HandshakeResponse41,
+        authResponse: bytes,
         resume: bool = False,
     ) -> None:
         """
         Go on with C{exchange}, whose first packet is C{data}: on what the
-        client already sent if it chose the same client plugin over the
-        same data, else through an AuthSwitchRequest.
+        client already sent (C{authResponse}) if it chose the same client
+        plugin over the same data, else through an AuthSwitchRequest.
         """
         if self._state == "closed":
             return
@@ -563,13 +568,13 @@ class MySQLServerProtocol(Protocol):
         if self.attempt.clientPluginName == clientPluginName and sameData:
             # The client already answered with the right plugin over the
             # same data: go on with what it sent (no switch).
-            self._runStep(lambda: exchange.responseReceived(response.authResponse))
+            self._runStep(lambda: exchange.responseReceived(authResponse))
             return
         self._send(AuthSwitchRequest(clientPluginName.encode("ascii"), data).toWire())
         if resume:
             self._resume()
 
-    def _skipGrants(self, clientPlugin: str, response: HandshakeResponse41) -> None:
+    def _skipGrants(self, clientPlugin: str, authResponse: bytes) -> None:
         """
         C{--skip-grant-tables}: no authentication; every client is the
         all-powerful C{'skip-grants user'@'skip-grants host'}, as in MySQL.
@@ -577,7 +582,7 @@ class MySQLServerProtocol(Protocol):
         from twisted_mysqlauth.realm import SKIP_GRANTS_ACCOUNT, MySQLAvatar
 
         self._answerPendingScramble = (
-            clientPlugin == "caching_sha2_password" and len(response.authResponse) == 32
+            clientPlugin == "caching_sha2_password" and len(authResponse) == 32
         )
         self._exchange = _NoMoreData()
         avatar = MySQLAvatar(
@@ -684,6 +689,11 @@ class MySQLServerProtocol(Protocol):
             return Failure()
 
     def _stepFailed(self, reason: Failure) -> None:
+        # A refusal is an exception caught a few frames down this stack:
+        # its traceback holds those frames, one of which holds the Failure.
+        # Drop it (the text stays for a log) so that a refused login is
+        # freed at once, not left to the garbage collector.
+        reason.cleanFailure()
         if self._state == "closed":
             return
         if reason.check(MalformedResponse) and reason.value.handshakeError:
@@ -696,6 +706,7 @@ class MySQLServerProtocol(Protocol):
             self._unexpected(reason)
 
     def _loginFailed(self, reason: Failure) -> None:
+        reason.cleanFailure()  # (as in _stepFailed)
         if self._state == "closed":
             return
         self._reader = None

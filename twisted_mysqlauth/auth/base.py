@@ -133,7 +133,11 @@ class LoginAttempt:
     @ivar knownUser: whether C{account} is a real account.
     @ivar database: the initial database the client asked for.
     @ivar clientPluginName: the client plugin of the handshake response.
-    @ivar connectAttributes: the connection attributes.
+    @ivar connectAttributes: the connection attributes, (key, value) pairs
+        of bytes, parsed from C{connectAttributesBlock} when first read
+        (a malformed block gives the pairs before the malformed one, as
+        MySQL's performance schema keeps them).
+    @ivar connectAttributesBlock: the attribute block the client sent.
     @ivar passwordUsed: set by exchanges that received a non-empty password
         response: C{(using password: YES)} in a refusal.
     @ivar peerCredentials: the UNIX peer credentials read at connect, or
@@ -157,11 +161,28 @@ class LoginAttempt:
     knownUser: bool = False
     database: Optional[str] = None
     clientPluginName: Optional[str] = None
-    connectAttributes: tuple = ()
+    connectAttributesBlock: bytes = b""
     passwordUsed: bool = False
     peerCredentials: Any = None
     credentials: Any = None
     channel: Any = None
+    _connectAttributes: Optional[tuple] = attr.ib(default=None, init=False, repr=False)
+
+    @property
+    def connectAttributes(self) -> Tuple[Tuple[bytes, bytes], ...]:
+        # Parsed only when asked for: most logins never look at them, and
+        # parsing was a tenth of a login's Python work.
+        parsed = self._connectAttributes
+        if parsed is None:
+            from twisted_mysqlauth.wire.packets import parseConnectAttributes
+
+            parsed = parseConnectAttributes(self.connectAttributesBlock, strict=False)
+            self._connectAttributes = parsed
+        return parsed
+
+    @connectAttributes.setter
+    def connectAttributes(self, pairs) -> None:
+        self._connectAttributes = tuple(pairs)
 
     @property
     def usernameBytes(self) -> bytes:

@@ -227,9 +227,16 @@ def nativeStage2(authString: bytes) -> Optional[bytes]:
         of that form (including the empty string, which means "no password"
         and matches no scramble).
     """
-    if not _isNativeHash(authString):
+    # (What _isNativeHash's pattern checks, without the pattern: this runs
+    # once per native login.)
+    if len(authString) != 41 or authString[0] != 0x2A:
         return None
-    return bytes.fromhex(authString[1:].decode("ascii"))
+    try:
+        stage2 = bytes.fromhex(authString[1:].decode("ascii"))
+    except ValueError:
+        return None
+    # fromhex skips white space between pairs: then it is short.
+    return stage2 if len(stage2) == 20 else None
 
 
 def _isNativeHash(authString: bytes) -> bool:

@@ -75,6 +75,28 @@ class PacketDecoder:
             self._received = None
         self._buffer += data
 
+    def receiveFrame(self, data: bytes) -> Optional[Tuple[int, int, bytes]]:
+        """
+        L{receive} C{data}; when it is exactly one whole packet and nothing
+        was buffered before it (the usual case while logging in), that
+        packet at once, as L{nextFrame} would give it, and nothing is kept.
+
+        @return: C{(sequenceId, lastSequenceId, payload)}, or L{None} when
+            the bytes were kept: take packets with L{nextFrame}.
+        """
+        if (
+            self._received is None
+            and not self._buffer
+            and not self._chunks
+            and len(data) >= 4
+            and data.__class__ is bytes
+        ):
+            length = data[0] | data[1] << 8 | data[2] << 16
+            if length + 4 == len(data) and length != MAX_PAYLOAD and length <= self.maxPacketSize:
+                return data[3], data[3], data[4:]
+        self.receive(data)
+        return None
+
     def nextPacket(self) -> Optional[Packet]:
         """
         Take the next complete logical packet, one at a time, so that a

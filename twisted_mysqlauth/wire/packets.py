@@ -167,6 +167,71 @@ def greetingPayload(
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _greetingFrame(
+    serverVersion: str, capabilities: int, authPluginName: str
+) -> Tuple[bytes, bytes, bytes]:
+    """
+    L{_greetingParts} for 20 bytes of plugin data (21 with their NUL),
+    the first with the packet header (length, sequence 0) before it.
+    """
+    head, middle, tail = _greetingParts(
+        serverVersion.encode("utf-8"),
+        capabilities,
+        C.UTF8MB4_GENERAL_CI,
+        C.SERVER_STATUS_AUTOCOMMIT,
+        authPluginName.encode("ascii"),
+        21,
+    )
+    length = len(head) + 4 + 21 + len(middle) + len(tail)
+    return length.to_bytes(3, "little") + b"\x00" + head, middle, tail
+
+
+def greetingPacket(
+    serverVersion: str,
+    connectionId: int,
+    authPluginData: bytes,
+    capabilities: int,
+    authPluginName: str,
+) -> bytes:
+    """
+    A whole greeting packet (header and L{greetingPayload}, sequence 0),
+    with the default character set and status flags; the parts that do not
+    change between connections are made once.
+
+    @param serverVersion: the version text.
+    @param authPluginName: the client plugin named, text.
+    @return: the packet's bytes.
+    """
+    size = len(authPluginData)
+    if size == 21 and authPluginData[20] == 0:
+        # The usual nonce: 20 bytes and their NUL.
+        end = b""
+    elif size == 20:
+        end = b"\x00"
+    else:
+        payload = greetingPayload(
+            serverVersion.encode("utf-8"),
+            connectionId,
+            authPluginData,
+            capabilities,
+            authPluginName.encode("ascii"),
+        )
+        return len(payload).to_bytes(3, "little") + b"\x00" + payload
+    first, middle, tail = _greetingFrame(serverVersion, capabilities, authPluginName)
+    return b"".join(
+        (
+            first,
+            _UINT32.pack(connectionId),
+            authPluginData[:8],
+            middle,
+            authPluginData[8:],
+            end,
+            tail,
+        )
+    )
+
+
 def isSSLRequest(payload: bytes) -> bool:
     """
     @param payload: the first payload from a client.
@@ -239,15 +304,18 @@ def _nulTerminatedOrRestAt(payload: bytes, offset: int) -> Tuple[bytes, int]:
     return payload[offset:end], end + 1
 
 
-def parseConnectAttributes(block: bytes) -> Tuple[Tuple[bytes, bytes], ...]:
+def parseConnectAttributes(block: bytes, strict: bool = True) -> Tuple[Tuple[bytes, bytes], ...]:
     """
     Parse a block of connection attributes: length-encoded keys and
     values, one after the other.
 
     @param block: the block (without its own length).
+    @param strict: when false, a malformed block gives the pairs before
+        the first malformed one (what MySQL's performance schema keeps)
+        instead of an error.
     @return: the (key, value) pairs, in order.
-    @raise Truncated: when a key or value runs past the block, a key has
-        no value, or a length is malformed.
+    @raise Truncated: when C{strict} and a key or value runs past the
+        block, a key has no value, or a length is malformed.
     """
     # Every string is cut out in one pass (a slice past the end is only
     # shorter; that is checked once, after the pass) and paired at the end.
@@ -260,15 +328,106 @@ def parseConnectAttributes(block: bytes) -> Tuple[Tuple[bytes, bytes], ...]:
         if size < 0xFB:
             offset += 1
         else:
-            size, offset = _lenencIntAt(block, offset)
+            try:
+                size, offset = _lenencIntAt(block, offset)
+            except Truncated:
+                if strict:
+                    raise
+                break
         end = offset + size
         append(block[offset:end])
         offset = end
     if offset > length:
-        raise Truncated("a connection attribute runs past the block")
+        if strict:
+            raise Truncated("a connection attribute runs past the block")
+        # The last string was cut short: not kept.
+        del strings[-1]
     if len(strings) % 2:
-        raise Truncated("a connection attribute without a value")
+        if strict:
+            raise Truncated("a connection attribute without a value")
+        del strings[-1]
     return tuple(zip(strings[::2], strings[1::2]))
+
+
+def parseHandshakeResponse(
+    payload: bytes, serverCapabilities: int, header: Optional[bytes] = None
+) -> Tuple[int, int, int, bytes, bytes, Optional[bytes], Optional[bytes], bytes]:
+    """
+    L{HandshakeResponse41.fromWire} without the object, for the server's
+    login path: the fields as a tuple, the connection attributes as their
+    block (only its length checked, as MySQL's handshake does).
+
+    @return: C{(capabilities, maxPacketSize, characterSet, username,
+        authResponse, database, clientPluginName, connectAttributesBlock)}.
+    @raise Truncated: see L{HandshakeResponse41.fromWire}.
+    """
+    # Read with plain indexing rather than a PayloadReader: this runs
+    # once per login, and the reader's method per field was a tenth of
+    # a login's CPU. The rules (and each Truncated) are the reader's.
+    length = len(payload)
+    if length < RESPONSE_HEADER_LENGTH:
+        raise Truncated("handshake response shorter than 32 bytes")
+    if header is None:
+        clientCaps, maxPacket, charset = _RESPONSE_HEAD.unpack_from(payload)
+    elif len(header) < _RESPONSE_HEAD.size:
+        raise Truncated("SSLRequest head shorter than 9 bytes")
+    else:
+        clientCaps, maxPacket, charset = _RESPONSE_HEAD.unpack_from(header)
+    if not clientCaps & C.CLIENT_PROTOCOL_41:
+        raise Truncated("pre-4.1 clients are not supported")
+    caps = clientCaps & serverCapabilities
+    end = payload.find(b"\x00", RESPONSE_HEADER_LENGTH)
+    if end < 0:
+        raise Truncated("missing NUL terminator")
+    username = payload[RESPONSE_HEADER_LENGTH:end]
+    offset = end + 1
+    if caps & C.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA:
+        if offset < length and payload[offset] < 0xFB:
+            size = payload[offset]
+            offset += 1
+        else:
+            size, offset = _lenencIntAt(payload, offset)
+        end = offset + size
+        if end > length:
+            raise Truncated(f"wanted {size} bytes at {offset}")
+        authResponse = payload[offset:end]
+        offset = end
+    elif caps & C.CLIENT_SECURE_CONNECTION:
+        if offset >= length:
+            raise Truncated(f"wanted 1 bytes at {offset}")
+        end = offset + 1 + payload[offset]
+        if end > length:
+            raise Truncated(f"wanted {payload[offset]} bytes at {offset + 1}")
+        authResponse = payload[offset + 1 : end]
+        offset = end
+    else:
+        authResponse, offset = _nulTerminatedOrRestAt(payload, offset)
+    database = None
+    if caps & C.CLIENT_CONNECT_WITH_DB:
+        database, offset = _nulTerminatedOrRestAt(payload, offset)
+    pluginName = None
+    if caps & C.CLIENT_PLUGIN_AUTH and offset < length:
+        # (MariaDB: "some clients lie" - the flag without the field.)
+        end = payload.find(b"\x00", offset)
+        if end < 0:
+            pluginName, offset = payload[offset:], length
+        else:
+            pluginName, offset = payload[offset:end], end + 1
+    block = b""
+    if caps & C.CLIENT_CONNECT_ATTRS and offset < length:
+        if payload[offset] < 0xFB:
+            total = payload[offset]
+            offset += 1
+        else:
+            total, offset = _lenencIntAt(payload, offset)
+            if total > MAX_CONNECT_ATTRS_LENGTH:
+                raise Truncated("connection attributes too long")
+        if offset + total > length:
+            raise Truncated(f"wanted {total} bytes at {offset}")
+        block = payload[offset : offset + total]
+    if len(username) >= 2 and username[:1] == username[-1:] == b"'":
+        username = username[1:-1]
+    return clientCaps, maxPacket, charset, username, authResponse, database, pluginName, block
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
@@ -284,7 +443,10 @@ class HandshakeResponse41:
     @ivar clientPluginName: the client plugin that produced C{authResponse},
         or L{None} when the client does not do pluggable authentication.
     @ivar connectAttributes: the connection attributes, as (key, value)
-        pairs of bytes.
+        pairs of bytes (empty when read with C{parseAttributes=False}).
+    @ivar connectAttributesBlock: as read by L{fromWire}, the attribute
+        block as sent (without its length), to parse later with
+        L{parseConnectAttributes}; not part of equality.
     """
 
     capabilities: int
@@ -295,10 +457,15 @@ class HandshakeResponse41:
     database: Optional[bytes] = None
     clientPluginName: Optional[bytes] = None
     connectAttributes: Tuple[Tuple[bytes, bytes], ...] = ()
+    connectAttributesBlock: bytes = attr.ib(default=b"", eq=False, repr=False)
 
     @classmethod
     def fromWire(
-        cls, payload: bytes, serverCapabilities: int, header: Optional[bytes] = None
+        cls,
+        payload: bytes,
+        serverCapabilities: int,
+        header: Optional[bytes] = None,
+        parseAttributes: bool = True,
     ) -> "HandshakeResponse41":
         """
         Parse a handshake response.
@@ -312,62 +479,22 @@ class HandshakeResponse41:
         @param header: after TLS, the 32-byte head of the SSLRequest: its
             flags are kept, as MySQL does, and only the rest of C{payload}
             is read.
+        @param parseAttributes: whether to parse the connection attributes
+            (and refuse a malformed attribute); when false only the
+            block's length is checked (as MySQL's handshake does) and the
+            block is kept in C{connectAttributesBlock}.
         @raise Truncated: when malformed (MySQL's "Bad handshake").
         """
-        # Read with plain indexing rather than a PayloadReader: this runs
-        # once per login, and the reader's method per field was a tenth of
-        # a login's CPU. The rules (and each Truncated) are the reader's.
-        length = len(payload)
-        if length < RESPONSE_HEADER_LENGTH:
-            raise Truncated("handshake response shorter than 32 bytes")
-        if header is None:
-            clientCaps, maxPacket, charset = _RESPONSE_HEAD.unpack_from(payload)
-        elif len(header) < _RESPONSE_HEAD.size:
-            raise Truncated("SSLRequest head shorter than 9 bytes")
-        else:
-            clientCaps, maxPacket, charset = _RESPONSE_HEAD.unpack_from(header)
-        if not clientCaps & C.CLIENT_PROTOCOL_41:
-            raise Truncated("pre-4.1 clients are not supported")
-        caps = clientCaps & serverCapabilities
-        end = payload.find(b"\x00", RESPONSE_HEADER_LENGTH)
-        if end < 0:
-            raise Truncated("missing NUL terminator")
-        username = payload[RESPONSE_HEADER_LENGTH:end]
-        offset = end + 1
-        if caps & C.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA:
-            size, offset = _lenencIntAt(payload, offset)
-            end = offset + size
-            if end > length:
-                raise Truncated(f"wanted {size} bytes at {offset}")
-            authResponse = payload[offset:end]
-            offset = end
-        elif caps & C.CLIENT_SECURE_CONNECTION:
-            if offset >= length:
-                raise Truncated(f"wanted 1 bytes at {offset}")
-            end = offset + 1 + payload[offset]
-            if end > length:
-                raise Truncated(f"wanted {payload[offset]} bytes at {offset + 1}")
-            authResponse = payload[offset + 1 : end]
-            offset = end
-        else:
-            authResponse, offset = _nulTerminatedOrRestAt(payload, offset)
-        database = None
-        if caps & C.CLIENT_CONNECT_WITH_DB:
-            database, offset = _nulTerminatedOrRestAt(payload, offset)
-        pluginName = None
-        if caps & C.CLIENT_PLUGIN_AUTH and offset < length:
-            # (MariaDB: "some clients lie" - the flag without the field.)
-            pluginName, offset = _nulTerminatedOrRestAt(payload, offset)
-        attributes: Tuple[Tuple[bytes, bytes], ...] = ()
-        if caps & C.CLIENT_CONNECT_ATTRS and offset < length:
-            total, offset = _lenencIntAt(payload, offset)
-            if total > MAX_CONNECT_ATTRS_LENGTH:
-                raise Truncated("connection attributes too long")
-            if offset + total > length:
-                raise Truncated(f"wanted {total} bytes at {offset}")
-            attributes = parseConnectAttributes(payload[offset : offset + total])
-        if len(username) >= 2 and username[:1] == username[-1:] == b"'":
-            username = username[1:-1]
+        (
+            clientCaps,
+            maxPacket,
+            charset,
+            username,
+            authResponse,
+            database,
+            pluginName,
+            block,
+        ) = parseHandshakeResponse(payload, serverCapabilities, header)
         return cls(
             capabilities=clientCaps,
             maxPacketSize=maxPacket,
@@ -376,7 +503,8 @@ class HandshakeResponse41:
             authResponse=authResponse,
             database=database,
             clientPluginName=pluginName,
-            connectAttributes=attributes,
+            connectAttributes=parseConnectAttributes(block) if parseAttributes else (),
+            connectAttributesBlock=block,
         )
 
     def toWire(self) -> bytes:
