@@ -114,6 +114,10 @@ def authDataPayload(data: bytes, alwaysWrap: bool = True) -> bytes:
     return data
 
 
+#: The steps an exchange gives at once (any other may be a Deferred).
+_READY_STEPS = frozenset((SendMoreData, ReadMore, TryLogin))
+
+
 class LoginTimeouts:
     """
     The login deadlines of a server's connections, kept by one timer
@@ -540,7 +544,8 @@ class MySQLServerProtocol(Protocol):
             self._runStep(lambda: exchange.responseReceived(b""))
             return
         data = exchange.initialData()
-        if isinstance(data, defer.Deferred):
+        # (isinstance of Deferred, an ABC, is slow: bytes are checked first.)
+        if data.__class__ is not bytes and isinstance(data, defer.Deferred):
             # The method's first packet is not known yet.
             self._busy = True
             data.addCallback(self._switchTo, exchange, clientPluginName, authResponse, True)
@@ -605,7 +610,7 @@ class MySQLServerProtocol(Protocol):
             step = produce()
         except BaseException:
             step = Failure()
-        if isinstance(step, defer.Deferred):
+        if step.__class__ not in _READY_STEPS and isinstance(step, defer.Deferred):
             step.addCallbacks(self._stepReady, self._stepFailed)
             step.addErrback(self._unexpected)
             return
@@ -631,6 +636,10 @@ class MySQLServerProtocol(Protocol):
             self._state = "checking"
             self.attempt.credentials = step.credentials
             login = self._checkCredentials(step.credentials)
+            if login.__class__ is tuple:
+                # The realm's (interface, avatar, logout), at once.
+                self._loggedIn(login)
+                return
             if isinstance(login, Failure):
                 self._loginFailed(login)
                 return
@@ -679,10 +688,13 @@ class MySQLServerProtocol(Protocol):
             avatarId = checker.requestAvatarId(credentials)
         except BaseException:
             return Failure()
-        if isinstance(avatarId, defer.Deferred):
-            return avatarId.addCallback(portal.realm.requestAvatar, self.attempt, IMySQLAvatar)
-        if isinstance(avatarId, Failure):
-            return avatarId
+        if avatarId.__class__ is not bytes:
+            if isinstance(avatarId, defer.Deferred):
+                return avatarId.addCallback(
+                    portal.realm.requestAvatar, self.attempt, IMySQLAvatar
+                )
+            if isinstance(avatarId, Failure):
+                return avatarId
         try:
             return portal.realm.requestAvatar(avatarId, self.attempt, IMySQLAvatar)
         except BaseException:

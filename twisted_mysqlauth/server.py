@@ -420,7 +420,10 @@ class _PromptWrites:
                     self.offset = why
                     self.startWriting()
                     return
-                why = self._postLoseConnection() if self.disconnecting else None
+                if not self.disconnecting:
+                    # All sent, nothing else to do (the usual case).
+                    return
+                why = self._postLoseConnection()
         elif self.disconnecting:
             # loseConnection() with nothing to send: what doWrite would
             # answer, without sending zero bytes.
