@@ -850,3 +850,20 @@ class FastDigestCacheTests(SynchronousTestCase):
         self.assertEqual(len(self.cache), 2)
         self.successResultOf(defer.maybeDeferred(manager.reload))
         self.assertEqual(len(self.cache), 0)
+
+
+class LoginAttemptAttributesTests(SynchronousTestCase):
+    """
+    L{LoginAttempt.connectAttributes} is read from the block when first
+    asked for, read again when the block is replaced, and may be set.
+    """
+
+    def test_lazy(self):
+        attempt = makeAttempt(NATIVE)
+        self.assertEqual(attempt.connectAttributes, ())
+        attempt.connectAttributesBlock = b"\x03_os\x05Linux\x04_pid"
+        self.assertEqual(attempt.connectAttributes, ((b"_os", b"Linux"),))
+        attempt.connectAttributes = [(b"k", b"v")]
+        self.assertEqual(attempt.connectAttributes, ((b"k", b"v"),))
+        attempt.connectAttributesBlock = b"\x01a\x01b"
+        self.assertEqual(attempt.connectAttributes, ((b"a", b"b"),))

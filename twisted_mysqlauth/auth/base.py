@@ -136,8 +136,10 @@ class LoginAttempt:
     @ivar connectAttributes: the connection attributes, (key, value) pairs
         of bytes, parsed from C{connectAttributesBlock} when first read
         (a malformed block gives the pairs before the malformed one, as
-        MySQL's performance schema keeps them).
-    @ivar connectAttributesBlock: the attribute block the client sent.
+        MySQL's performance schema keeps them); may be set, until the block
+        is replaced. (Not a constructor argument: give the block.)
+    @ivar connectAttributesBlock: the attribute block the client sent
+        (without its length).
     @ivar passwordUsed: set by exchanges that received a non-empty password
         response: C{(using password: YES)} in a refusal.
     @ivar peerCredentials: the UNIX peer credentials read at connect, or
@@ -166,23 +168,27 @@ class LoginAttempt:
     peerCredentials: Any = None
     credentials: Any = None
     channel: Any = None
+    # (The block the pairs below were read from, and the pairs.)
     _connectAttributes: Optional[tuple] = attr.ib(default=None, init=False, repr=False)
 
     @property
     def connectAttributes(self) -> Tuple[Tuple[bytes, bytes], ...]:
         # Parsed only when asked for: most logins never look at them, and
-        # parsing was a tenth of a login's Python work.
-        parsed = self._connectAttributes
-        if parsed is None:
+        # parsing was a tenth of a login's Python work. Read again when the
+        # block was replaced since.
+        block = self.connectAttributesBlock
+        cached = self._connectAttributes
+        if cached is None or cached[0] is not block:
             from twisted_mysqlauth.wire.packets import parseConnectAttributes
 
-            parsed = parseConnectAttributes(self.connectAttributesBlock, strict=False)
-            self._connectAttributes = parsed
-        return parsed
+            cached = (block, parseConnectAttributes(block, strict=False))
+            self._connectAttributes = cached
+        return cached[1]
 
     @connectAttributes.setter
     def connectAttributes(self, pairs) -> None:
-        self._connectAttributes = tuple(pairs)
+        # Kept until the block is replaced.
+        self._connectAttributes = (self.connectAttributesBlock, tuple(pairs))
 
     @property
     def usernameBytes(self) -> bytes:
