@@ -11,6 +11,7 @@ credentials are checked, cancelled when the client goes away.
 
 from __future__ import annotations
 
+import gc
 from typing import Any, List
 
 from zope.interface import Interface, implementer
@@ -19,6 +20,7 @@ from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -273,6 +275,37 @@ class ConversationTests(SynchronousTestCase):
         pump.flush()
         self.assertEqual(len(received), 1)
         self.assertIsInstance(received[0].value, Exception)
+
+    def test_channelCutOnDisconnect(self) -> None:
+        """
+        Credentials kept after the login still hold the attempt's channel;
+        once the client is gone the channel no longer reaches the
+        connection (no reference cycle through them): it sends nothing and
+        a read fails as on a closed connection.
+        """
+        kept: list = []
+        check = self.method.checker.requestAvatarId
+
+        def keep(credentials):
+            kept.append(credentials)
+            return check(credentials)
+
+        self.method.checker.requestAvatarId = keep
+        client, server, pump, results = self.connect()
+        self.method.pendingFirst.pop().callback(b"\x04Password: ")
+        pump.flush()
+        self.assertEqual(server.avatar.account.user, "chatty")
+        channel = kept[0].channel
+        self.assertIs(channel, server.attempt.channel)
+        self.assertTrue(IAuthChannel.providedBy(channel))
+        sent: list = []
+        server.sendAuthData = lambda *a, **kw: sent.append(a)
+        client.transport.loseConnection()
+        pump.flush()
+        self.assertNotIn(server, gc.get_referents(channel))
+        channel.sendAuthData(b"\x02More? ")
+        self.assertEqual(sent, [])
+        self.failureResultOf(channel.receiveAuthData(), ConnectionDone)
 
     def test_cannotGreet(self) -> None:
         """

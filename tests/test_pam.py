@@ -845,7 +845,7 @@ class CheckerTests(SynchronousTestCase):
     L{PAMChecker} turns a PAM result into an identity.
     """
 
-    def check(self, result, authString: PAMAuthString, pool: Any = None, channel: Any = None):
+    def check(self, result, authString: PAMAuthString, pool: Any = None):
         from twisted_mysqlauth.accounts.model import Account
 
         method = AuthenticationPAMMethod()
@@ -857,27 +857,8 @@ class CheckerTests(SynchronousTestCase):
             ClientAddress(hostName="localhost", ip=None, isUNIXSocket=True),
             b"pw",
             method,
-            channel,
         )
         return credentials, PAMChecker().requestAvatarId(credentials)
-
-    def test_conversationEnds(self) -> None:
-        """
-        Once PAM is done, succeeded or not, the credentials (which the login
-        attempt keeps) no longer reach the connection's channel: nothing
-        more can be asked, and no reference cycle is left.
-        """
-        from twisted_mysqlauth.auth.pampool import PAMResult
-
-        for result in [
-            PAMResult(code=0, stage="acct_mgmt", user="alice", groups=()),
-            PAMResult(code=7, stage="authenticate", reason="Authentication failure"),
-        ]:
-            channel = object()
-            credentials, d = self.check(result, PAMAuthString("s"), channel=channel)
-            self.assertIs(credentials._channel, None)
-            self.assertIsNone(self.successResultOf(credentials.ask(2, b"More? ")))
-            d.addErrback(lambda f: f.trap(UnauthorizedLogin))
 
     def test_mapped(self) -> None:
         from twisted_mysqlauth.auth.pampool import PAMResult

@@ -679,15 +679,17 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
 
     def test_noCycleAfterClose(self):
         """
-        Once the connection is lost its attempt (the realm's mind, which an
-        avatar may keep) no longer refers to it: nothing of a closed
-        connection waits for the garbage collector.
+        Once the connection is lost, the channel its attempt (the realm's
+        mind, which an avatar may keep) holds no longer refers to it:
+        nothing of a closed connection waits for the garbage collector.
         """
         client, server, result = self.login(b"native", b"pw2")
         self.assertLoggedIn(result)
-        self.assertIs(server.attempt.channel, server)
+        channel = server.attempt.channel
+        self.assertIn(server, gc.get_referents(channel))
         server.connectionLost(None)
-        self.assertIsNone(server.attempt.channel)
+        self.assertIs(server.attempt.channel, channel)
+        self.assertNotIn(server, gc.get_referents(channel))
 
     def test_noDelay(self):
         """

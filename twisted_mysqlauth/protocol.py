@@ -114,6 +114,37 @@ def authDataPayload(data: bytes, alwaysWrap: bool = True) -> bytes:
     return data
 
 
+@implementer(IAuthChannel)
+class _AuthChannel:
+    """
+    The L{IAuthChannel} a connection gives its exchanges and checkers (as
+    C{attempt.channel}): the connection's own, until the connection is lost.
+    Then it is cut: it sends nothing, a read fails as on a closed
+    connection, and it no longer refers to the connection, so credentials
+    or an avatar that keep it keep no reference cycle alive.
+    """
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: "MySQLServerProtocol") -> None:
+        self._connection: Optional[MySQLServerProtocol] = connection
+
+    def sendAuthData(self, data: bytes, alwaysWrap: bool = True) -> None:
+        if self._connection is not None:
+            self._connection.sendAuthData(data, alwaysWrap)
+
+    def receiveAuthData(self) -> defer.Deferred:
+        if self._connection is None:
+            return defer.fail(ConnectionDone("the client is gone"))
+        return self._connection.receiveAuthData()
+
+    def cut(self) -> None:
+        """
+        The connection is lost.
+        """
+        self._connection = None
+
+
 #: The steps an exchange gives at once (any other may be a Deferred).
 _READY_STEPS = frozenset((SendMoreData, ReadMore, TryLogin))
 
@@ -216,6 +247,7 @@ class MySQLServerProtocol(Protocol):
     _busy = False
     _sslHeader: Optional[bytes] = None
     _logout: Any = None
+    _channel: Optional[_AuthChannel] = None
 
     # -- connection lifecycle ------------------------------------------------
 
@@ -254,7 +286,7 @@ class MySQLServerProtocol(Protocol):
             server=config,
             peerCredentials=peerCredentials,
         )
-        attempt.channel = self
+        attempt.channel = self._channel = _AuthChannel(self)
         timeouts = getattr(config, "loginTimeouts", None)
         if timeouts is None:
             self._timeoutCall = config.reactor.callLater(config.connectTimeout, self._loginTimedOut)
@@ -286,12 +318,10 @@ class MySQLServerProtocol(Protocol):
     def connectionLost(self, reason=None) -> None:
         previous, self._state = self._state, "closed"
         self._cancelTimeout()
-        # The attempt (the realm's mind, which an avatar may keep) no
-        # longer reaches this connection: no cycle for the garbage
-        # collector to find, and no channel to a closed connection.
-        attempt = self.__dict__.get("attempt")
-        if attempt is not None:
-            attempt.channel = None
+        if self._channel is not None:
+            # Whoever keeps the channel (the attempt, credentials) no longer
+            # reaches this connection: nothing for the garbage collector.
+            self._channel.cut()
         if self._reader is not None:
             reader, self._reader = self._reader, None
             reader.errback(reason if reason is not None else Failure(ConnectionDone()))

@@ -179,12 +179,6 @@ class PAMCredentials:
     def __repr__(self) -> str:
         return f"<PAMCredentials for {self.account.name}>"
 
-    def endConversation(self) -> None:
-        """
-        The PAM run is over: no more questions (L{ask} answers L{None}).
-        """
-        self._channel = None
-
     def ask(self, kind: int, text: bytes) -> defer.Deferred:
         if self._channel is None:
             return defer.succeed(None)
@@ -270,11 +264,8 @@ class PAMChecker:
         d = method.pool().authenticate(request, converse)
 
         def forget(result):
-            # Whatever happened, the password is not kept for the session,
-            # and the conversation is over: the credentials (which the login
-            # attempt keeps) no longer reach the connection.
+            # Whatever happened, the password is not kept for the session.
             credentials.password = b""
-            credentials.endConversation()
             return result
 
         d.addBoth(forget)
