@@ -341,9 +341,10 @@ class HandshakeResponseTests(SynchronousTestCase):
 
     def test_attributesKeptUnparsed(self):
         """
-        Read with C{parseAttributes=False}, a response keeps its attribute
-        block as sent (even malformed inside, as MySQL's handshake only
-        checks the block's length) and parses nothing.
+        L{parseHandshakeResponse} (the server's login path) keeps the
+        attribute block as sent, even malformed inside, since MySQL's
+        handshake only checks the block's length; L{fromWire} parses it and
+        refuses a malformed one.
         """
         caps = self.caps
         block = b"\x04_pid\x0512345\x09broken"
@@ -354,13 +355,8 @@ class HandshakeResponseTests(SynchronousTestCase):
             + lenencInt(len(block))
             + block
         )
-        response = HandshakeResponse41.fromWire(
-            payload, C.SERVER_CAPABILITIES, parseAttributes=False
-        )
-        self.assertEqual(response.connectAttributesBlock, block)
-        self.assertEqual(response.connectAttributes, ())
-        self.assertRaises(Truncated, HandshakeResponse41.fromWire, payload, C.SERVER_CAPABILITIES)
         self.assertEqual(parseHandshakeResponse(payload, C.SERVER_CAPABILITIES)[-1], block)
+        self.assertRaises(Truncated, HandshakeResponse41.fromWire, payload, C.SERVER_CAPABILITIES)
 
     def test_attributesPastPayload(self):
         """

@@ -48,7 +48,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from typing import List, Optional, Tuple
 
@@ -107,7 +106,6 @@ _CACHING_SHA2_LENGTH = 3 + 3 + 1 + SALT_LENGTH + 43
 _SHA256_PREFIX = b"$5$"
 _DIGEST_LENGTH = 43
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
-_NATIVE_HASH = re.compile(rb"\*[0-9a-fA-F]{40}\Z")
 
 #: Every byte to its low 7 bits; and the bytes whose low 7 bits are 0x00 or
 #: 0x24 (C{"$"}), which a salt never holds.
@@ -227,9 +225,8 @@ def nativeStage2(authString: bytes) -> Optional[bytes]:
         of that form (including the empty string, which means "no password"
         and matches no scramble).
     """
-    # (What _isNativeHash's pattern checks, without the pattern: this runs
-    # once per native login.)
-    if len(authString) != 41 or authString[0] != 0x2A:
+    # (Without a regular expression: this runs once per native login.)
+    if len(authString) != _NATIVE_LENGTH or authString[:1] != _NATIVE_PREFIX:
         return None
     try:
         stage2 = bytes.fromhex(authString[1:].decode("ascii"))
@@ -246,7 +243,7 @@ def _isNativeHash(authString: bytes) -> bool:
     @param authString: the candidate.
     @return: L{True} if it is.
     """
-    return _NATIVE_HASH.match(authString) is not None
+    return nativeStage2(authString) is not None
 
 
 def nativeScramble(password: bytes, nonce: bytes) -> bytes:

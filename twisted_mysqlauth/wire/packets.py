@@ -382,11 +382,7 @@ def parseHandshakeResponse(
     username = payload[RESPONSE_HEADER_LENGTH:end]
     offset = end + 1
     if caps & C.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA:
-        if offset < length and payload[offset] < 0xFB:
-            size = payload[offset]
-            offset += 1
-        else:
-            size, offset = _lenencIntAt(payload, offset)
+        size, offset = _lenencIntAt(payload, offset)
         end = offset + size
         if end > length:
             raise Truncated(f"wanted {size} bytes at {offset}")
@@ -408,20 +404,12 @@ def parseHandshakeResponse(
     pluginName = None
     if caps & C.CLIENT_PLUGIN_AUTH and offset < length:
         # (MariaDB: "some clients lie" - the flag without the field.)
-        end = payload.find(b"\x00", offset)
-        if end < 0:
-            pluginName, offset = payload[offset:], length
-        else:
-            pluginName, offset = payload[offset:end], end + 1
+        pluginName, offset = _nulTerminatedOrRestAt(payload, offset)
     block = b""
     if caps & C.CLIENT_CONNECT_ATTRS and offset < length:
-        if payload[offset] < 0xFB:
-            total = payload[offset]
-            offset += 1
-        else:
-            total, offset = _lenencIntAt(payload, offset)
-            if total > MAX_CONNECT_ATTRS_LENGTH:
-                raise Truncated("connection attributes too long")
+        total, offset = _lenencIntAt(payload, offset)
+        if total > MAX_CONNECT_ATTRS_LENGTH:
+            raise Truncated("connection attributes too long")
         if offset + total > length:
             raise Truncated(f"wanted {total} bytes at {offset}")
         block = payload[offset : offset + total]
@@ -443,10 +431,7 @@ class HandshakeResponse41:
     @ivar clientPluginName: the client plugin that produced C{authResponse},
         or L{None} when the client does not do pluggable authentication.
     @ivar connectAttributes: the connection attributes, as (key, value)
-        pairs of bytes (empty when read with C{parseAttributes=False}).
-    @ivar connectAttributesBlock: as read by L{fromWire}, the attribute
-        block as sent (without its length), to parse later with
-        L{parseConnectAttributes}; not part of equality.
+        pairs of bytes.
     """
 
     capabilities: int
@@ -457,15 +442,10 @@ class HandshakeResponse41:
     database: Optional[bytes] = None
     clientPluginName: Optional[bytes] = None
     connectAttributes: Tuple[Tuple[bytes, bytes], ...] = ()
-    connectAttributesBlock: bytes = attr.ib(default=b"", eq=False, repr=False)
 
     @classmethod
     def fromWire(
-        cls,
-        payload: bytes,
-        serverCapabilities: int,
-        header: Optional[bytes] = None,
-        parseAttributes: bool = True,
+        cls, payload: bytes, serverCapabilities: int, header: Optional[bytes] = None
     ) -> "HandshakeResponse41":
         """
         Parse a handshake response.
@@ -479,10 +459,6 @@ class HandshakeResponse41:
         @param header: after TLS, the 32-byte head of the SSLRequest: its
             flags are kept, as MySQL does, and only the rest of C{payload}
             is read.
-        @param parseAttributes: whether to parse the connection attributes
-            (and refuse a malformed attribute); when false only the
-            block's length is checked (as MySQL's handshake does) and the
-            block is kept in C{connectAttributesBlock}.
         @raise Truncated: when malformed (MySQL's "Bad handshake").
         """
         (
@@ -503,8 +479,7 @@ class HandshakeResponse41:
             authResponse=authResponse,
             database=database,
             clientPluginName=pluginName,
-            connectAttributes=parseConnectAttributes(block) if parseAttributes else (),
-            connectAttributesBlock=block,
+            connectAttributes=parseConnectAttributes(block),
         )
 
     def toWire(self) -> bytes:
