@@ -150,6 +150,8 @@ class LoginAttempt:
         <twisted_mysqlauth.interfaces.IAuthChannel>} through which an
         exchange converses with the client while its credentials are being
         checked (a PAM stack asking a second question); set by the protocol.
+        Once the connection is lost it sends nothing and its reads fail, and
+        it no longer refers to the connection (credentials may keep it).
     """
 
     connectionId: int
