@@ -246,3 +246,21 @@ class BootstrapAccountsTests(BootstrapTestMixin, SynchronousTestCase):
             any("as OS user alice, log in with: mariadb -S /tmp/x.sock -u root" in t for t in texts),
             texts,
         )
+
+    def test_logSaysNoSocket(self) -> None:
+        """
+        Without a UNIX socket to listen on, the log says that root cannot log
+        in until there is one (auth_socket never works over TCP), rather
+        than a command that cannot work.
+        """
+        with capturedLogs() as events:
+            self.bootstrap(socketPath=None, osUser="alice")
+        texts = [formatEvent(e) for e in events]
+        self.assertEqual(
+            texts,
+            [
+                "first start: created 'root'@'localhost' IDENTIFIED WITH auth_socket AS "
+                "'alice', which logs in only over a UNIX socket, and this server listens on "
+                "none: add --listen unix:<path> (or make accounts with --init-file)"
+            ],
+        )

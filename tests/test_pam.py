@@ -536,6 +536,17 @@ class VariablesTests(SynchronousTestCase):
         with self.assertRaises(usage.UsageError) as raised:
             Options().parseOptions(["--defaults-file", path])
         self.assertIn("unknown option 'pam_pool_sizes'", str(raised.exception))
+        # A bare name: ON for an ON/OFF variable, an error for any other.
+        with open(path, "w") as f:
+            f.write("[mysqld]\npam-use-cleartext-plugin\n")
+        options = Options()
+        options.parseOptions(["--defaults-file", path])
+        self.assertEqual(options["settings"].pluginVariables, {"pam_use_cleartext_plugin": "ON"})
+        with open(path, "w") as f:
+            f.write("[mysqld]\npam_pool_size\n")
+        with self.assertRaises(usage.UsageError) as raised:
+            Options().parseOptions(["--defaults-file", path])
+        self.assertEqual(str(raised.exception), f"{path}:2: option 'pam_pool_size' requires an argument")
 
 
 class InstallTests(SynchronousTestCase):

@@ -464,7 +464,10 @@ class SkipGrantTablesProcessTests(PluginProcessMixin, SynchronousTestCase):
         """
         tcp = "tcp:0:interface=127.0.0.1"
         process = self.start("--listen", tcp)
-        self.assertNotEqual(listeningTCPPorts(process.pid), [])
+        ports = listeningTCPPorts(process.pid)
+        self.assertEqual(len(ports), 1)
+        # The log says which port the system chose for port 0.
+        self.assertIn(f"listening on {tcp} (127.0.0.1 port {ports[0]})", self.log(process))
         self.root("CREATE USER 'bob'@'localhost' IDENTIFIED BY 's3cret'")
         self.stop(process)
 

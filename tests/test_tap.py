@@ -21,8 +21,10 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from twisted_mysqlauth import plugins
 from twisted_mysqlauth.accounts.model import ALL_PRIVILEGES, AccountName
+from twisted_mysqlauth.bootstrap import BootstrapSession
 from twisted_mysqlauth.interfaces import IAuthMethod, IPasswordMethod
 from twisted_mysqlauth.mycnf import OptionFileError, readOptionFile
+from twisted_mysqlauth.sql.executor import Executor
 from twisted_mysqlauth.tap import (
     MySQLAuthService,
     Options,
@@ -57,9 +59,19 @@ class OptionFileTests(SynchronousTestCase):
             [
                 ("bind_address", "127.0.0.2"),
                 ("socket", "/tmp/x y.sock"),
-                ("require_secure_transport", "1"),
+                ("require_secure_transport", None),
                 ("port", "3307"),
             ],
+        )
+
+    def test_bareNames(self):
+        """
+        A bare name has no value (L{None}): what it means is the option's.
+        """
+        path = self.write("[mysqld]\nport\nskip-grant-tables\n")
+        self.assertEqual(
+            [(n, v) for n, v, where in readOptionFile(path)],
+            [("port", None), ("skip_grant_tables", None)],
         )
 
     def test_include(self):
@@ -178,6 +190,38 @@ class OptionsTests(SynchronousTestCase):
             )
             self.assertIn(path, str(error))
 
+    def test_defaultsFileBareNames(self):
+        """
+        A bare boolean option is ON; a bare option that takes a value is a
+        usage error naming the file, the line and the option, as MySQL's
+        "option '--port' requires an argument" (it was read as port 1).
+        """
+        settings = self.parse(
+            "--defaults-file", self.write("[mysqld]\nrequire_secure_transport\nskip-grant-tables\n")
+        )
+        self.assertTrue(settings.requireSecureTransport)
+        self.assertTrue(settings.skipGrantTables)
+        for name in ("port", "bind-address", "datadir", "socket", "connect_timeout"):
+            path = self.write(f"[mysqld]\n{name}\n")
+            error = self.assertRaises(usage.UsageError, self.parse, "--defaults-file", path)
+            self.assertEqual(
+                str(error), f"{path}:2: option '{name.replace('-', '_')}' requires an argument"
+            )
+
+    def test_badDefaultPlugin(self):
+        """
+        A default authentication plugin that no method is, or one that
+        cannot greet (auth_socket talks to no client plugin), is a usage
+        error, before any datadir is made; a method's alias is accepted.
+        """
+        for name in ("nope", "auth_socket", "mysql_no_login"):
+            error = self.assertRaises(
+                usage.UsageError, self.parse, "--default-authentication-plugin", name
+            )
+            self.assertIn(f"{name!r}", str(error))
+        settings = self.parse("--default-authentication-plugin", "mysql_native_password")
+        self.assertEqual(settings.defaultAuthenticationPlugin, "mysql_native_password")
+
     def test_logLogins(self):
         """
         C{--log-logins} turns on the log of successful logins; it is off by
@@ -278,6 +322,31 @@ class ServiceTests(TestCase):
         yield service.stopService()
         again = yield self.start(self.settings(datadir=datadir, listen=settings.listen))
         self.assertEqual(len(again.factory.config.accounts.directory), 1)
+
+    @defer.inlineCallbacks
+    def test_firstStartFailedBeforeRoot(self):
+        """
+        A first start that fails after making the store but before the first
+        account (a plugin-load entry that names nothing) leaves no datadir
+        without a way in: the next start makes C{root}. A datadir whose
+        accounts were all dropped on purpose gets no new C{root}.
+        """
+        settings = self.settings(pluginLoad=["no_such_plugin.so"])
+        service = self.service(settings)
+        service.startService()
+        self.addCleanup(service.stopService)
+        yield self.assertFailure(service.started, StartupError)
+        yield service.stopService()
+        self.assertTrue(os.path.exists(os.path.join(settings.datadir, "accounts.sqlite3")))
+        again = yield self.start(self.settings(datadir=settings.datadir, listen=settings.listen))
+        directory = again.factory.config.accounts
+        self.assertIsNotNone(directory.directory.get(AccountName("root", "localhost")))
+        yield defer.ensureDeferred(
+            Executor(again.factory.config).run("DROP USER 'root'@'localhost'", BootstrapSession())
+        )
+        yield again.stopService()
+        third = yield self.start(self.settings(datadir=settings.datadir, listen=settings.listen))
+        self.assertEqual(len(third.factory.config.accounts.directory), 0)
 
     @defer.inlineCallbacks
     def test_initFile(self):

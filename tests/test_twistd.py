@@ -161,6 +161,37 @@ class TwistdTests(SynchronousTestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn(f"{cnf}:3: unknown option 'not_an_option'", (result.stdout + result.stderr).decode())
 
+    def test_startFailsBeforeTheReactorRuns(self):
+        """
+        A failure found while twistd starts the service, before the reactor
+        runs (a datadir that cannot be made, a TLS certificate that is not
+        there), stops the server with status 1 and the reason; it used to
+        log the error and keep running with nothing listening.
+        """
+        notADirectory = os.path.join(self.base, "file")
+        with open(notADirectory, "w") as f:
+            f.write("x")
+        cases = [
+            (["--datadir", notADirectory], "cannot create datadir"),
+            (
+                ["--datadir", self.datadir, "--tls-cert", "nope.pem", "--tls-key", "nope.key"],
+                "nope.pem",
+            ),
+        ]
+        for extra, expected in cases:
+            result = subprocess.run(
+                twistdCommand("--listen", f"unix:{self.socket}", *extra),
+                cwd=self.base,
+                env=environment(),
+                capture_output=True,
+                timeout=60,
+            )
+            output = (result.stdout + result.stderr).decode()
+            self.assertEqual(result.returncode, 1, output)
+            self.assertIn("twistd mysqlauth could not start", output)
+            self.assertIn(expected, output)
+            self.assertFalse(os.path.exists(self.socket))
+
     def test_failingInitFile(self):
         """
         An init file whose statement fails stops the server with a message

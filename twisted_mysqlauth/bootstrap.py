@@ -158,11 +158,21 @@ async def bootstrapAccounts(
     await executor.run("GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION", session)
     # As MySQL's --initialize: root may grant PROXY on every account.
     await executor.run("GRANT PROXY ON ''@'' TO 'root'@'localhost' WITH GRANT OPTION", session)
-    where = f"-S {socketPath} " if socketPath else ""
-    _log.warn(
-        "first start: created 'root'@'localhost' IDENTIFIED WITH auth_socket AS "
-        "'{osUser}'; as OS user {osUser}, log in with: mariadb {where}-u root",
-        osUser=osUser,
-        where=where,
-    )
+    if socketPath:
+        _log.warn(
+            "first start: created 'root'@'localhost' IDENTIFIED WITH auth_socket AS "
+            "'{osUser}'; as OS user {osUser}, log in with: mariadb -S {socketPath} -u root",
+            osUser=osUser,
+            socketPath=socketPath,
+        )
+    else:
+        # auth_socket reads the peer of a UNIX socket: over TCP root is
+        # always refused.
+        _log.warn(
+            "first start: created 'root'@'localhost' IDENTIFIED WITH auth_socket AS "
+            "'{osUser}', which logs in only over a UNIX socket, and this server "
+            "listens on none: add --listen unix:<path> (or make accounts with "
+            "--init-file)",
+            osUser=osUser,
+        )
     return osUser

@@ -5,7 +5,7 @@
 Reading the C{[mysqld]} section of a MySQL option file (my.cnf).
 
 The syntax is MySQL's: C{[group]} headers, C{name=value} or a bare C{name}
-(a boolean option), C{#} and C{;} comments, optional quotes around a
+(a boolean option; any other option given bare is an error, as in MySQL), C{#} and C{;} comments, optional quotes around a
 value, and C{-} and C{_} interchangeable in names. C{!include} and
 C{!includedir} are followed. Only the groups C{mysqld} and C{server} are
 read, as C{mysqld} itself does.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 #: The option groups the server reads.
 SERVER_GROUPS = ("mysqld", "server")
@@ -50,13 +50,14 @@ def _unquote(value: str, where: str) -> str:
     return value
 
 
-def readOptionFile(path: str, _depth: int = 0) -> List[Tuple[str, str, str]]:
+def readOptionFile(path: str, _depth: int = 0) -> List[Tuple[str, Optional[str], str]]:
     """
     Read the server options of an option file.
 
     @param path: the file.
     @return: (name, value, where) triples in file order, names normalised;
-        a bare boolean option has the value C{"1"}; C{where} is
+        a bare name has the value L{None} (what it means is the option's
+        business: ON for a boolean, an error for any other); C{where} is
         C{"file:line"} for error messages.
     @raise OptionFileError: the file cannot be read or a line is malformed.
     """
@@ -67,7 +68,7 @@ def readOptionFile(path: str, _depth: int = 0) -> List[Tuple[str, str, str]]:
             lines = f.read().splitlines()
     except (OSError, UnicodeDecodeError) as e:
         raise OptionFileError(f"cannot read option file {path}: {e}") from None
-    options: List[Tuple[str, str, str]] = []
+    options: List[Tuple[str, Optional[str], str]] = []
     group = None
     for number, raw in enumerate(lines, 1):
         where = f"{path}:{number}"
@@ -92,11 +93,12 @@ def readOptionFile(path: str, _depth: int = 0) -> List[Tuple[str, str, str]]:
             raise OptionFileError(f"{where}: option {line!r} before any [group]")
         if group not in SERVER_GROUPS:
             continue
+        value: Optional[str]
         if "=" in line:
-            name, value = line.split("=", 1)
-            value = _unquote(value, where)
+            name, text = line.split("=", 1)
+            value = _unquote(text, where)
         else:
-            name, value = line, "1"
+            name, value = line, None
         name = normaliseName(name)
         if not name or not all(c.isalnum() or c == "_" for c in name):
             raise OptionFileError(f"{where}: malformed option name {name!r}")

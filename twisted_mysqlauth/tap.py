@@ -14,11 +14,14 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import attr
+from zope.interface import implementer
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
 from twisted.internet import defer
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.python import usage
 
@@ -303,6 +306,7 @@ class Options(usage.Options):
         for name, value, where in self.get("variables", []):
             settings.pluginVariables[normaliseVariableName(name)] = value
         self._checkVariables(settings)
+        self._checkDefaultPlugin(settings)
         if bool(settings.tlsCert) != bool(settings.tlsKey):
             raise usage.UsageError("give both a TLS certificate and its key, or neither")
         for description in settings.endpoints():
@@ -329,6 +333,12 @@ class Options(usage.Options):
                 self.setdefault("variableSources", {})[normaliseVariableName(name)] = where
                 continue
             attribute, parse = known
+            if value is None:
+                # A bare name: ON for a boolean option; any other needs a
+                # value (MySQL: "option '--port' requires an argument").
+                if parse is not parseBoolean:
+                    raise usage.UsageError(f"{where}: option '{name}' requires an argument")
+                value = "ON"
             parsed = parse(f"{where}: {name}", value)
             if name == "plugin_load_add":
                 settings.pluginLoad.append(parsed)
@@ -341,7 +351,7 @@ class Options(usage.Options):
         Refuse a variable no available auth method declares, or a value its
         method cannot read.
         """
-        from twisted_mysqlauth.auth.registry import discoverMethods, variablesOf
+        from twisted_mysqlauth.auth.registry import discoverMethods, parseSwitch, variablesOf
 
         if not settings.pluginVariables:
             return
@@ -358,10 +368,35 @@ class Options(usage.Options):
                 if where == "--set-variable":
                     raise usage.UsageError(f"--set-variable: unknown variable '{name}'")
                 raise usage.UsageError(f"{where}: unknown option '{name}'")
+            if value is None:
+                # A bare name in the my.cnf: ON for an ON/OFF variable.
+                if declared[name][1].parse is not parseSwitch:
+                    raise usage.UsageError(f"{where}: option '{name}' requires an argument")
+                value = settings.pluginVariables[name] = "ON"
             try:
                 declared[name][1].parse(value)
             except ValueError as e:
                 raise usage.UsageError(f"option {where}: {name}: {e}") from None
+
+
+    def _checkDefaultPlugin(self, settings: ServerSettings) -> None:
+        """
+        Refuse a default authentication plugin that no available method is
+        (or that cannot greet), before anything is made in the datadir.
+        """
+        from twisted_mysqlauth.auth.registry import PluginCatalog
+
+        name = settings.defaultAuthenticationPlugin
+        method = PluginCatalog.discover(settings.pluginDir).find(name)
+        if (
+            method is None
+            or method.clientPluginName is None
+            or not getattr(method, "canGreet", True)
+        ):
+            raise usage.UsageError(
+                f"default authentication plugin {name!r} is not a method that talks "
+                "to a client plugin"
+            )
 
 
 def _checkEndpoint(description: str) -> None:
@@ -424,12 +459,17 @@ class MySQLAuthService(MultiService):
         if not reason.check(StartupError):
             self._log.failure("startup failure", failure=reason)
         self.started.errback(reason)
-        if self.stopReactorOnFailure and self.reactor.running:
-            # twistd has no way to set its exit status: leave with 1 once the
-            # reactor has shut down, so scripts and service managers see the
-            # failure.
-            self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
-            self.reactor.stop()
+        if self.stopReactorOnFailure:
+            # Once the reactor runs (a failure found before it runs, such as
+            # a datadir that cannot be made, is found while twistd starts
+            # the service): twistd has no way to set its exit status, so
+            # leave with 1 once the reactor has shut down, for scripts and
+            # service managers to see the failure.
+            self.reactor.callWhenRunning(self._exitFailed)
+
+    def _exitFailed(self) -> None:
+        self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
+        self.reactor.stop()
 
     async def _start(self) -> None:
         from twisted_mysqlauth import keys
@@ -451,7 +491,6 @@ class MySQLAuthService(MultiService):
         except OSError as e:
             raise StartupError(f"cannot create datadir {datadir}: {e}") from None
         storePath = os.path.join(datadir, "accounts.sqlite3")
-        firstStart = not os.path.exists(storePath)
         try:
             rsaKeyPair = keys.loadOrCreateRSAKeyPair(
                 settings.inDatadir(settings.rsaPrivateKeyPath),
@@ -469,6 +508,9 @@ class MySQLAuthService(MultiService):
         try:
             await accounts.start()
             installed = await store.getSetting(INSTALLED_PLUGINS_SETTING)
+            # Set once the first account exists: a first start that failed
+            # before making it (a bad plugin-load entry) makes it next time.
+            initialized = await store.getSetting(INITIALIZED_SETTING)
         except StoreError as e:
             raise StartupError(str(e)) from None
         # The account directory lives as long as the process: keep the
@@ -504,22 +546,26 @@ class MySQLAuthService(MultiService):
         factory.logSuccessfulLogins = settings.logLogins
         factory.config.settings = settings
         self.factory = factory
-        if firstStart:
+        if initialized is None:
+            # (bootstrapAccounts makes nothing in a datadir that has accounts.)
             await bootstrapAccounts(factory.config, settings.socketPath())
+            try:
+                await store.putSetting(INITIALIZED_SETTING, "1")
+            except StoreError as e:
+                raise StartupError(str(e)) from None
         if settings.initFile:
             try:
                 await runInitFile(factory.config, settings.initFile)
             except InitFileError as e:
                 raise StartupError(str(e)) from None
         for description in endpoints:
-            endpoint = serverFromString(self.reactor, description)
+            endpoint = _LoggedEndpoint(serverFromString(self.reactor, description), description)
             service = StreamServerEndpointService(endpoint, factory)
             service._raiseSynchronously = True
             try:
                 service.setServiceParent(self)
             except Exception as e:
                 raise StartupError(f"cannot listen on {description}: {e}") from None
-            self._log.info("listening on {endpoint}", endpoint=description)
 
     def stopService(self):
         d = defer.maybeDeferred(super().stopService)
@@ -533,6 +579,39 @@ class MySQLAuthService(MultiService):
             store = self.store
             d.addBoth(lambda result: store.close().addCallback(lambda ignored: result))
         return d
+
+
+@implementer(IStreamServerEndpoint)
+class _LoggedEndpoint:
+    """
+    A server endpoint that logs where it listens once it does: the
+    endpoint string, and for TCP the address and port (the one the system
+    chose for port 0).
+    """
+
+    _log = Logger(namespace="twisted_mysqlauth.tap.MySQLAuthService")
+
+    def __init__(self, endpoint: Any, description: str) -> None:
+        self._endpoint = endpoint
+        self._description = description
+
+    def listen(self, factory: Any) -> defer.Deferred:
+        return self._endpoint.listen(factory).addCallback(self._listening)
+
+    def _listening(self, port: Any) -> Any:
+        address = port.getHost()
+        where = ""
+        if isinstance(address, (IPv4Address, IPv6Address)):
+            where = f" ({address.host} port {address.port})"
+        self._log.info(
+            "listening on {endpoint}{where}", endpoint=self._description, where=where
+        )
+        return port
+
+
+#: The store setting that says the datadir's first account was made (see
+#: L{twisted_mysqlauth.bootstrap.bootstrapAccounts}).
+INITIALIZED_SETTING = "initialized"
 
 
 class StartupError(Exception):
