@@ -971,6 +971,27 @@ class LoginLogTests(ServerMixin, SynchronousTestCase):
         self.assertEqual(len(formats), 1)
         self.assertTrue(formats[0].startswith("login refused"))
 
+    def test_refusedBeforeAUserName(self):
+        """
+        A connection refused before its handshake response named a user
+        (garbage: 1043) is logged as such, not as user C{None}.
+        """
+        from twisted.logger import capturedLogs, formatEvent
+
+        transport = StringTransport(peerAddress=IPv4Address("TCP", "127.0.0.1", 40000))
+        server = self.factory.buildProtocol(transport.getPeer())
+        server.makeConnection(transport)
+        with capturedLogs() as events:
+            server.dataReceived(encodePacket(1, b"\x01\x02garbage")[0])
+        texts = [formatEvent(e) for e in events]
+        self.assertEqual(
+            texts,
+            [
+                "login refused (1043) before a user name was sent: from localhost on "
+                f"connection {server.connectionId}"
+            ],
+        )
+
     def test_successesOnRequest(self):
         """
         With C{logSuccessfulLogins}, successes are logged too.

@@ -278,6 +278,17 @@ class MySQLServerFactory(ServerFactory):
         secret).
         """
         attempt = protocol.attempt
+        if attempt.username is None:
+            # Refused before the handshake response named anyone (1043 for
+            # garbage, 1130 for a host no account matches).
+            self._log.info(
+                "login refused ({code}) before a user name was sent: from {host} on "
+                "connection {connectionId}",
+                code=error.errorCode,
+                host=attempt.client.displayHost,
+                connectionId=protocol.connectionId,
+            )
+            return
         self._log.info(
             "login refused ({code}): {user!r} from {host} on connection {connectionId}",
             code=error.errorCode,
