@@ -9,6 +9,7 @@ store (everything fires synchronously).
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
+from unittest import mock
 
 import attr
 from twisted.internet import defer
@@ -1238,14 +1239,15 @@ class GrantTests(ExecutorTestMixin, SynchronousTestCase):
 
     def test_showGrantsOthersNeedsPrivilege(self) -> None:
         """
-        Another account's grants need C{SELECT} or C{CREATE USER}.
+        Another account's grants need C{SELECT} or C{CREATE USER}; without,
+        MySQL's 1044 for its C{mysql} schema.
         """
         self.execute("CREATE USER u, v")
         self.assertError(
             "SHOW GRANTS FOR v",
-            1227,
+            1044,
             "42000",
-            "Access denied; you need (at least one of) the SELECT privilege(s) for this operation",
+            "Access denied for user 'u'@'localhost' to database 'mysql'",
             self.sessionAs("u"),
         )
 
@@ -1783,6 +1785,59 @@ class StatementTests(ExecutorTestMixin, SynchronousTestCase):
         An empty query fails with 1065.
         """
         self.assertError("  ", 1065, "42000", "Query was empty")
+
+
+class DiagnosticsTests(ExecutorTestMixin, SynchronousTestCase):
+    """
+    C{SHOW WARNINGS}, C{@@warning_count} and C{@@error_count}: the notes of
+    the last statement, or its error.
+    """
+
+    def warnings(self, session: Any = None) -> Any:
+        return self.execute("SHOW WARNINGS", session)[1]
+
+    def test_ifExistsNotes(self) -> None:
+        """
+        C{DROP USER IF EXISTS} and C{ALTER USER IF EXISTS} note each missing
+        account (3162), C{CREATE USER IF NOT EXISTS} each existing one
+        (3163), as MySQL; C{SHOW WARNINGS} keeps them, the next statement
+        clears them.
+        """
+        self.execute("CREATE USER u")
+        self.execute("DROP USER IF EXISTS nope, u, 'x'@'h'")
+        expected = [
+            [b"Note", b"3162", b"Authorization ID 'nope'@'%' does not exist."],
+            [b"Note", b"3162", b"Authorization ID 'x'@'h' does not exist."],
+        ]
+        self.assertEqual(self.warnings(), expected)
+        self.assertEqual(self.warnings(), expected)
+        self.assertEqual(self.execute("SHOW WARNINGS LIMIT 1, 1")[1], expected[1:])
+        self.assertEqual(self.execute("SELECT @@warning_count, @@error_count")[1], [[b"2", b"0"]])
+        self.assertEqual(self.warnings(), [])
+        self.execute("CREATE USER v")
+        self.execute("CREATE USER IF NOT EXISTS v, w")
+        self.assertEqual(
+            self.warnings(), [[b"Note", b"3163", b"Authorization ID 'v'@'%' already exists."]]
+        )
+        self.execute("ALTER USER IF EXISTS gone ACCOUNT LOCK")
+        self.assertEqual(
+            self.warnings(), [[b"Note", b"3162", b"Authorization ID 'gone'@'%' does not exist."]]
+        )
+        self.execute("SELECT 1")
+        self.assertEqual(self.warnings(), [])
+
+    def test_error(self) -> None:
+        """
+        After a failed statement C{SHOW WARNINGS} lists its error.
+        """
+        self.assertError("SELEC 1", 1064, "42000", mock.ANY)
+        self.assertEqual(self.warnings()[0][:2], [b"Error", b"1064"])
+        self.execute("CREATE USER u")
+        self.assertError("CREATE USER u", 1396, "HY000", "Operation CREATE USER failed for 'u'@'%'")
+        self.assertEqual(
+            self.warnings(), [[b"Error", b"1396", b"Operation CREATE USER failed for 'u'@'%'"]]
+        )
+        self.assertEqual(self.execute("SELECT @@error_count")[1], [[b"1"]])
 
 
 class ShowCreateUserFunctionTests(SynchronousTestCase):

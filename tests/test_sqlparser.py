@@ -57,6 +57,7 @@ from twisted_mysqlauth.sql.statements import (
     UnaryOp,
     UninstallPlugin,
     Unsupported,
+    Transaction,
     Use,
     UserSpec,
     UserVariable,
@@ -1549,6 +1550,43 @@ class OtherStatementTests(ParserTestMixin, SynchronousTestCase):
         )
 
 
+class TransactionTests(ParserTestMixin, SynchronousTestCase):
+    """
+    C{BEGIN}, C{START TRANSACTION}, C{COMMIT}, C{ROLLBACK}: clients send
+    them (PyMySQL's C{commit()}, a pool's reset); they succeed.
+    """
+
+    def test_statements(self) -> None:
+        """
+        Every form of MySQL's grammar; C{RELEASE} is kept.
+        """
+        cases = {
+            "BEGIN": Transaction("begin"),
+            "begin work;": Transaction("begin"),
+            "START TRANSACTION": Transaction("begin"),
+            "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT": Transaction("begin"),
+            "start transaction read write": Transaction("begin"),
+            "COMMIT": Transaction("commit"),
+            "COMMIT WORK AND NO CHAIN NO RELEASE": Transaction("commit"),
+            "COMMIT AND CHAIN": Transaction("commit"),
+            "COMMIT RELEASE": Transaction("commit", release=True),
+            "ROLLBACK": Transaction("rollback"),
+            "ROLLBACK WORK AND NO CHAIN RELEASE": Transaction("rollback", release=True),
+        }
+        for text, statement in cases.items():
+            self.assertEqual(parse(text), statement, text)
+
+    def test_errors(self) -> None:
+        """
+        C{AND CHAIN RELEASE} is a syntax error in MySQL, as are unknown
+        characteristics and trailing words.
+        """
+        self.assertSyntaxError("COMMIT AND CHAIN RELEASE", "RELEASE")
+        self.assertSyntaxError("START TRANSACTION READ", "READ")
+        self.assertSyntaxError("BEGIN x", "x")
+        self.assertSyntaxError("COMMIT AND", "")
+
+
 class UnsupportedTests(ParserTestMixin, SynchronousTestCase):
     """
     Statements MySQL has that this server does not implement.
@@ -1568,8 +1606,9 @@ class UnsupportedTests(ParserTestMixin, SynchronousTestCase):
             "ALTER TABLE t ADD b INT": "ALTER TABLE",
             "INSERT INTO t VALUES (1)": "INSERT",
             "UPDATE t SET a = 1": "UPDATE",
-            "COMMIT": "COMMIT",
-            "START TRANSACTION": "START TRANSACTION",
+            "START SLAVE": "START SLAVE",
+            "ROLLBACK TO SAVEPOINT a": "ROLLBACK",
+            "SAVEPOINT a": "SAVEPOINT",
             "CREATE ROLE r": "CREATE ROLE",
             "INSTALL COMPONENT 'file://x'": "INSTALL COMPONENT",
             "RENAME TABLE a TO b": "RENAME TABLE",
@@ -1583,6 +1622,12 @@ class UnsupportedTests(ParserTestMixin, SynchronousTestCase):
         """
         self.assertSyntaxError("FROBNICATE everything", "FROBNICATE everything")
         self.assertSyntaxError("SELEC 1", "SELEC 1")
+        # A misspelt object is a syntax error, as in MySQL (not 1235).
+        self.assertSyntaxError("CREATE TABL oops", "TABL oops")
+        self.assertSyntaxError("drop tabel t", "tabel t")
+        self.assertSyntaxError("CREATE OR REPLACE VEIW v", "VEIW v")
+        self.assertSyntaxError("CREATE", "")
+        self.assertSyntaxError("ALTER 1", "1")
 
 
 class ParseErrorTests(ParserTestMixin, SynchronousTestCase):

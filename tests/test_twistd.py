@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARIADB = shutil.which("mariadb")
@@ -142,6 +142,62 @@ class TwistdTests(SynchronousTestCase):
         self.assertEqual(self.mariadb("nat", "n4t", "SELECT CURRENT_USER()").strip(), "nat@localhost")
         error = self.mariadb("bob", "wrong", "SELECT 1", expectError=True)
         self.assertIn("ERROR 1045 (28000): Access denied for user 'bob'@'localhost' (using password: YES)", error)
+
+    def test_transactions(self):
+        """
+        C{BEGIN}, C{START TRANSACTION}, C{COMMIT} and C{ROLLBACK} succeed
+        (nothing is transactional), so PyMySQL's C{begin()}, C{commit()} and
+        C{rollback()} work; C{COMMIT RELEASE} answers OK and closes.
+        """
+        try:
+            import pymysql
+        except ImportError:
+            raise SkipTest("PyMySQL is not installed")
+        self.start()
+        self.assertEqual(
+            self.mariadb(
+                "root",
+                None,
+                "BEGIN; START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT; "
+                "COMMIT WORK AND NO CHAIN; ROLLBACK; SELECT 1",
+            ).strip(),
+            "1",
+        )
+        conn = pymysql.connect(unix_socket=self.socket, user="root", connect_timeout=10, read_timeout=10)
+        try:
+            conn.begin()
+            conn.commit()
+            conn.rollback()
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT CURRENT_USER()")
+                self.assertEqual(cursor.fetchall(), (("root@localhost",),))
+                cursor.execute("COMMIT RELEASE")
+                with self.assertRaises(pymysql.err.OperationalError) as raised:
+                    cursor.execute("SELECT 1")
+                self.assertEqual(raised.exception.args[0], 2013)
+        finally:
+            try:
+                conn.close()
+            except pymysql.err.Error:
+                pass
+
+    def test_warnings(self):
+        """
+        The mariadb client shows the notes of C{DROP USER IF EXISTS} (the OK
+        counts them, C{SHOW WARNINGS} lists them).
+        """
+        self.start()
+        result = subprocess.run(
+            [MARIADB, "--no-defaults", "-S", self.socket, "-u", "root", "--show-warnings", "-e",
+             "DROP USER IF EXISTS 'nope'@'%'"],
+            capture_output=True,
+            timeout=30,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(
+            b"Note (Code 3162): Authorization ID 'nope'@'%' does not exist.",
+            result.stdout + result.stderr,
+        )
 
     def test_badOptionFile(self):
         """

@@ -191,6 +191,39 @@ class SpecificAccessDenied(MySQLError):
     )
 
 
+class UserDoesNotExist(MySQLError):
+    """
+    ER_USER_DOES_NOT_EXIST: the note of C{DROP USER IF EXISTS} and C{ALTER
+    USER IF EXISTS} for an account that is not there.
+    """
+
+    errorCode = 3162
+    sqlState = "HY000"
+    template = "Authorization ID {account} does not exist."
+
+
+class UserAlreadyExists(MySQLError):
+    """
+    ER_USER_ALREADY_EXISTS: the note of C{CREATE USER IF NOT EXISTS} for an
+    account that is there.
+    """
+
+    errorCode = 3163
+    sqlState = "HY000"
+    template = "Authorization ID {account} already exists."
+
+
+class DatabaseAccessDenied(MySQLError):
+    """
+    ER_DBACCESS_DENIED_ERROR: the statement needs a privilege on a
+    database (C{SHOW GRANTS FOR} another account: SELECT on C{mysql}).
+    """
+
+    errorCode = 1044
+    sqlState = "42000"
+    template = "Access denied for user '{user}'@'{host}' to database '{database}'"
+
+
 class NonExistingGrant(MySQLError):
     """
     ER_NONEXISTING_GRANT: SHOW GRANTS / REVOKE for an account that has no

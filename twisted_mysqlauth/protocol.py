@@ -881,10 +881,10 @@ class MySQLServerProtocol(Protocol):
         """
         return bool(self.clientCapabilities & C.CLIENT_DEPRECATE_EOF)
 
-    def sendOK(self, affectedRows: int = 0, info: bytes = b"") -> None:
+    def sendOK(self, affectedRows: int = 0, info: bytes = b"", warnings: int = 0) -> None:
         if self._state == "closed":
             return
-        self._send(OKPacket(affectedRows=affectedRows, info=info).toWire())
+        self._send(OKPacket(affectedRows=affectedRows, info=info, warnings=warnings).toWire())
 
     def sendError(self, error: errors.MySQLError) -> None:
         if self._state == "closed":

@@ -34,9 +34,12 @@ class IMySQLConnection(Interface):
     avatar = Attribute("The L{twisted_mysqlauth.interfaces.IMySQLAvatar}.")
     database = Attribute("The current database name (text) or L{None}.")
 
-    def sendOK(affectedRows=0, info=b""):
+    def sendOK(affectedRows=0, info=b"", warnings=0):
         """
         Answer the current command with OK.
+
+        @param warnings: how many notes, warnings and errors C{SHOW
+            WARNINGS} would list (the client says "1 warning").
         """
 
     def sendError(error):
@@ -103,6 +106,10 @@ class AccountSQLSession:
         self.variables: dict = {}
         self.userVariables: dict = {}
         self.executor = Executor(config)
+        self.releaseAfterAnswer = False
+        #: The last statement's diagnostics (see Executor.run).
+        self.warnings: list = []
+        self.previousWarnings: list = []
 
     @property
     def database(self):
@@ -134,13 +141,17 @@ class AccountSQLSession:
         raise errors.UnknownCommand()
 
     def _answer(self, result: Any) -> None:
-        if result is None:
-            self.connection.sendOK()
-        elif isinstance(result, int):
-            self.connection.sendOK(affectedRows=result)
+        if result is None or isinstance(result, int):
+            if self.warnings:
+                self.connection.sendOK(affectedRows=result or 0, warnings=len(self.warnings))
+            else:
+                self.connection.sendOK(affectedRows=result or 0)
         else:
             columns, rows = result
             self.connection.sendResultSet(columns, rows)
+        if self.releaseAfterAnswer:
+            # COMMIT RELEASE, ROLLBACK RELEASE.
+            self.connection.close()
 
     def connectionLost(self, reason: Any) -> None:
         pass

@@ -206,24 +206,40 @@ class Executor:
         @param text: the statement.
         @param session: the session (its C{avatar}, C{connection},
             C{variables}, C{userVariables}, and C{bootstrap} when it runs
-            with full privileges, as the init file does).
+            with full privileges, as the init file does). Its C{warnings}
+            are set to the statement's diagnostics, C{(level, code,
+            message)} triples, as C{SHOW WARNINGS} lists them: the notes of
+            a statement that succeeded, or its error; C{SHOW WARNINGS}
+            itself keeps those of the statement before it.
         @return: L{None} or an affected-row count (an OK), or (columns,
             rows) for a result set.
         @raise errors.MySQLError: the statement failed; nothing was changed.
         """
-        statement = parse(text)
-        handler = getattr(self, "_do" + type(statement).__name__, None)
-        if handler is None:
-            raise errors.NotSupportedYet(what=type(statement).__name__)
-        if (
-            getattr(self.config, "skipGrantTables", False)
-            and not getattr(session, "bootstrap", False)
-            and isinstance(statement, GRANT_TABLE_STATEMENTS)
-        ):
-            raise errors.OptionPreventsStatement(option="--skip-grant-tables")
-        result = handler(statement, session)
-        if isinstance(result, Deferred) or inspect.iscoroutine(result):
-            result = await result
+        try:
+            statement = parse(text)
+        except errors.MySQLError as e:
+            session.warnings = [("Error", e.errorCode, e.message)]
+            raise
+        if statement.__class__ is not ast.ShowWarnings:
+            # (What @@warning_count counts, read by this statement.)
+            session.previousWarnings = getattr(session, "warnings", [])
+            session.warnings = []
+        try:
+            handler = getattr(self, "_do" + type(statement).__name__, None)
+            if handler is None:
+                raise errors.NotSupportedYet(what=type(statement).__name__)
+            if (
+                getattr(self.config, "skipGrantTables", False)
+                and not getattr(session, "bootstrap", False)
+                and isinstance(statement, GRANT_TABLE_STATEMENTS)
+            ):
+                raise errors.OptionPreventsStatement(option="--skip-grant-tables")
+            result = handler(statement, session)
+            if isinstance(result, Deferred) or inspect.iscoroutine(result):
+                result = await result
+        except errors.MySQLError as e:
+            session.warnings = [("Error", e.errorCode, e.message)]
+            raise
         return result
 
     # -- privileges ------------------------------------------------------------
@@ -327,15 +343,20 @@ class Executor:
         self._checkOptions(statement.options)
         generated: List[_Generated] = []
 
+        notes: List[AccountName] = []
+
         def change(directory: Any) -> List[Any]:
             changes: List[Any] = []
             failed: List[AccountName] = []
             seen = set()
+            del notes[:]
             for spec in statement.users:
                 name = self._resolve(session, spec.name)
                 if directory.get(name) is not None or name in seen:
                     if not statement.ifNotExists:
                         failed.append(name)
+                    else:
+                        notes.append(name)
                     continue
                 seen.add(name)
                 plugin, authString, made = self._authFor(spec.auth, None, name)
@@ -348,8 +369,17 @@ class Executor:
             return changes
 
         d = self.accounts.run(change)
+        d.addCallback(lambda ignored: self._note(session, errors.UserAlreadyExists, notes))
         d.addCallback(lambda ignored: self._generatedResult(generated))
         return d
+
+    def _note(self, session: Any, error: Any, names: Sequence[AccountName]) -> None:
+        """
+        Add a note naming each account to the statement's diagnostics.
+        """
+        for name in names:
+            note = error(account=str(name))
+            session.warnings.append(("Note", note.errorCode, note.message))
 
     def _doAlterUser(self, statement: ast.AlterUser, session: Any) -> Deferred:
         self._checkOptions(statement.options)
@@ -364,15 +394,20 @@ class Executor:
             self._require(session, CREATE_USER)
         generated: List[_Generated] = []
 
+        notes: List[AccountName] = []
+
         def change(directory: Any) -> List[Any]:
             changes: List[Any] = []
             failed: List[AccountName] = []
+            del notes[:]
             for spec in statement.users:
                 name = self._resolve(session, spec.name)
                 existing = directory.get(name)
                 if existing is None:
                     if not statement.ifExists:
                         failed.append(name)
+                    else:
+                        notes.append(name)
                     continue
                 plugin, authString, made = self._authFor(spec.auth, existing, name)
                 if made is not None:
@@ -386,22 +421,28 @@ class Executor:
             return changes
 
         d = self.accounts.run(change)
+        d.addCallback(lambda ignored: self._note(session, errors.UserDoesNotExist, notes))
         d.addCallback(lambda ignored: self._generatedResult(generated))
         return d
 
     def _doDropUser(self, statement: ast.DropUser, session: Any) -> Deferred:
         self._require(session, CREATE_USER)
 
+        notes: List[AccountName] = []
+
         def change(directory: Any) -> List[Any]:
             changes: List[Any] = []
             failed: List[AccountName] = []
             dropped = set()
+            del notes[:]
             for raw in statement.names:
                 name = self._resolve(session, raw)
                 # A name given twice is gone by its second mention, as in MySQL.
                 if directory.get(name) is None or name in dropped:
                     if not statement.ifExists:
                         failed.append(name)
+                    else:
+                        notes.append(name)
                     continue
                 dropped.add(name)
                 changes.append(DeleteAccount(name))
@@ -413,7 +454,9 @@ class Executor:
                 raise _cannot("DROP USER", failed)
             return changes
 
-        return self.accounts.run(change).addCallback(lambda ignored: None)
+        return self.accounts.run(change).addCallback(
+            lambda ignored: self._note(session, errors.UserDoesNotExist, notes)
+        )
 
     def _doRenameUser(self, statement: ast.RenameUser, session: Any) -> Deferred:
         self._require(session, CREATE_USER)
@@ -491,7 +534,11 @@ class Executor:
         if name != self._self(session) and not (
             self._holds(session, CREATE_USER) or self._holds(session, "SELECT")
         ):
-            raise errors.SpecificAccessDenied(privilege="SELECT")
+            # MySQL checks SELECT on its mysql schema, where grants live.
+            avatar = session.avatar
+            raise errors.DatabaseAccessDenied(
+                user=avatar.user, host=avatar.clientHost, database="mysql"
+            )
         directory = self.accounts.directory
         account = directory.get(name)
         if account is None:
@@ -867,6 +914,12 @@ class Executor:
     def _doSetTransaction(self, statement: ast.SetTransaction, session: Any) -> None:
         return None
 
+    def _doTransaction(self, statement: ast.Transaction, session: Any) -> None:
+        if statement.release:
+            # The session closes the connection once it has answered.
+            session.releaseAfterAnswer = True
+        return None
+
     def _doUse(self, statement: ast.Use, session: Any) -> None:
         session.connection.database = statement.database
         return None
@@ -888,7 +941,13 @@ class Executor:
         return ["Variable_name", "Value"], rows
 
     def _doShowWarnings(self, statement: ast.ShowWarnings, session: Any) -> Any:
-        return ["Level", "Code", "Message"], []
+        rows = [
+            [level.encode("ascii"), str(code).encode("ascii"), message.encode("utf-8")]
+            for level, code, message in getattr(session, "warnings", [])
+        ]
+        offset = statement.offset or 0
+        end = None if statement.limit is None else offset + statement.limit
+        return ["Level", "Code", "Message"], rows[offset:end]
 
     def _doShowDatabases(self, statement: ast.ShowDatabases, session: Any) -> Any:
         return ["Database"], [[b"information_schema"]]
@@ -1053,8 +1112,12 @@ def _systemDefaults(config: Any, session: Any) -> Dict[str, Callable[[], Any]]:
         "session_track_transaction_info": lambda: "OFF",
         "sql_auto_is_null": lambda: 0,
         "sql_safe_updates": lambda: 0,
-        "warning_count": lambda: 0,
-        "error_count": lambda: 0,
+
+        # (The statement before this one: see Executor.run.)
+        "warning_count": lambda: len(getattr(session, "previousWarnings", ())),
+        "error_count": lambda: sum(
+            1 for level, _, _ in getattr(session, "previousWarnings", ()) if level == "Error"
+        ),
         "identity": lambda: 0,
         "last_insert_id": lambda: 0,
         "foreign_key_checks": lambda: 1,

@@ -122,6 +122,16 @@ _TWO_WORD_STATEMENTS = frozenset("""
     SHOW START STOP UNINSTALL UNLOCK XA
     """.split())
 
+# What may follow CREATE, ALTER or DROP (besides _STATEMENT_MODIFIERS), in
+# MySQL 8.0 or MariaDB: any other word is a syntax error there, not an
+# unsupported statement.
+_OBJECT_WORDS = frozenset("""
+    AGGREGATE ALGORITHM DATABASE DEFINER EVENT FUNCTION GROUP IGNORE INDEX INSTANCE
+    LOGFILE OFFLINE ONLINE PACKAGE PREPARE PROCEDURE REFERENCE RESOURCE ROLE SCHEMA
+    SEQUENCE SERVER SQL TABLE TABLESPACE TRIGGER UNDO USER VIEW
+    """.split())
+_OBJECT_STATEMENTS = frozenset(("CREATE", "ALTER", "DROP"))
+
 # Words that qualify the second word of a statement rather than name it.
 _STATEMENT_MODIFIERS = frozenset("""
     BINARY CHARACTER CREATE DEFAULT EXTENDED FULL FULLTEXT GLOBAL LOCAL
@@ -519,9 +529,19 @@ class _Parser:
         words = [first]
         if first in _TWO_WORD_STATEMENTS:
             while self.tok.keyword is not None and len(words) < 4:
+                if (
+                    first in _OBJECT_STATEMENTS
+                    and self.tok.keyword not in _OBJECT_WORDS
+                    and self.tok.keyword not in _STATEMENT_MODIFIERS
+                ):
+                    # CREATE TABL: MySQL's parser knows no such statement.
+                    raise self.error()
                 words.append(self.advance().keyword)
                 if words[-1] not in _STATEMENT_MODIFIERS:
                     break
+        if first in _OBJECT_STATEMENTS and len(words) == 1:
+            # CREATE followed by no word at all.
+            raise self.error()
         while self.tok.kind != END:
             self.advance()
         return ast.Unsupported(" ".join(words))
@@ -946,6 +966,58 @@ class _Parser:
         self.advance()
         return ast.Use(self.identifier())
 
+    def begin(self) -> ast.Transaction:
+        """
+        C{BEGIN [WORK]}.
+        """
+        self.expectWords("BEGIN")
+        self.acceptWords("WORK")
+        return ast.Transaction("begin")
+
+    def start(self) -> ast.Statement:
+        """
+        C{START TRANSACTION [WITH CONSISTENT SNAPSHOT | READ WRITE | READ
+        ONLY] [, ...]}; other C{START} statements are unsupported.
+        """
+        if self.peek().keyword != "TRANSACTION":
+            return self.unsupported()
+        self.expectWords("START", "TRANSACTION")
+        if self.tok.kind == END or self.atOperator(";"):
+            return ast.Transaction("begin")
+        while True:
+            if not (
+                self.acceptWords("WITH", "CONSISTENT", "SNAPSHOT")
+                or self.acceptWords("READ", "WRITE")
+                or self.acceptWords("READ", "ONLY")
+            ):
+                raise self.error()
+            if not self.acceptOperator(","):
+                return ast.Transaction("begin")
+
+    def endTransaction(self) -> ast.Statement:
+        """
+        C{COMMIT | ROLLBACK [WORK] [AND [NO] CHAIN] [[NO] RELEASE]};
+        C{ROLLBACK ... TO [SAVEPOINT] name} is unsupported.
+        """
+        action = self.advance().keyword.lower()
+        self.acceptWords("WORK")
+        if action == "rollback" and self.atKeyword("TO"):
+            return self.unsupported()
+        chain = False
+        if self.acceptWords("AND"):
+            chain = not self.acceptWords("NO")
+            self.expectWords("CHAIN")
+        release = False
+        if self.acceptWords("NO"):
+            self.expectWords("RELEASE")
+        elif self.atKeyword("RELEASE"):
+            if chain:
+                # AND CHAIN RELEASE: a syntax error in MySQL.
+                raise self.error()
+            self.advance()
+            release = True
+        return ast.Transaction(action, release)
+
     def install(self) -> ast.Statement:
         """
         C{INSTALL PLUGIN name SONAME 'library'}, or MariaDB's C{INSTALL
@@ -1058,6 +1130,10 @@ class _Parser:
         "SHOW": show,
         "FLUSH": flush,
         "USE": use,
+        "BEGIN": begin,
+        "START": start,
+        "COMMIT": endTransaction,
+        "ROLLBACK": endTransaction,
         "INSTALL": install,
         "UNINSTALL": uninstall,
         "SELECT": select,

@@ -430,6 +430,23 @@ class SetTransaction(Statement):
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
+class Transaction(Statement):
+    """
+    C{BEGIN [WORK]}, C{START TRANSACTION [characteristic, ...]}, C{COMMIT
+    [WORK] [AND [NO] CHAIN] [[NO] RELEASE]} or C{ROLLBACK [WORK] ...}.
+    The server keeps no tables, so there is nothing to commit or roll back:
+    they succeed, as they do in MySQL for non-transactional tables.
+
+    @ivar action: C{"begin"}, C{"commit"} or C{"rollback"}.
+    @ivar release: C{RELEASE}: the server closes the connection after
+        answering.
+    """
+
+    action: str
+    release: bool = False
+
+
+@attr.s(frozen=True, slots=True, auto_attribs=True)
 class Use(Statement):
     """
     C{USE database}.
