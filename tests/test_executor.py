@@ -30,6 +30,7 @@ from twisted_mysqlauth.auth.cachingsha2 import FastDigestCache
 from twisted_mysqlauth.bootstrap import BootstrapSession
 from twisted_mysqlauth.realm import MySQLAvatar
 from twisted_mysqlauth.server import ServerConfiguration
+from twisted_mysqlauth.session import AccountSQLSession
 from twisted_mysqlauth.sql.executor import Executor, showCreateUser
 from twisted_mysqlauth.wire import constants as C
 
@@ -1247,7 +1248,7 @@ class GrantTests(ExecutorTestMixin, SynchronousTestCase):
             "SHOW GRANTS FOR v",
             1044,
             "42000",
-            "Access denied for user 'u'@'localhost' to database 'mysql'",
+            "Access denied for user 'u'@'%' to database 'mysql'",
             self.sessionAs("u"),
         )
 
@@ -1838,6 +1839,84 @@ class DiagnosticsTests(ExecutorTestMixin, SynchronousTestCase):
             self.warnings(), [[b"Error", b"1396", b"Operation CREATE USER failed for 'u'@'%'"]]
         )
         self.assertEqual(self.execute("SELECT @@error_count")[1], [[b"1"]])
+
+    def test_showErrorsAndCounts(self) -> None:
+        """
+        C{SHOW ERRORS} lists only errors; C{SHOW COUNT(*) WARNINGS} and
+        C{SHOW COUNT(*) ERRORS} count, under MySQL's column names; none of
+        them clears what they show.
+        """
+        self.execute("DROP USER IF EXISTS a, b")
+        self.assertEqual(self.execute("SHOW ERRORS")[1], [])
+        self.assertEqual(
+            self.execute("SHOW COUNT(*) WARNINGS"), (["@@session.warning_count"], [[b"2"]])
+        )
+        self.assertEqual(self.execute("SHOW COUNT(*) ERRORS"), (["@@session.error_count"], [[b"0"]]))
+        self.assertEqual(len(self.warnings()), 2)
+        self.assertError("CREATE USER", 1064, "42000", mock.ANY)
+        self.assertEqual([row[:2] for row in self.execute("SHOW ERRORS")[1]], [[b"Error", b"1064"]])
+        self.assertEqual(self.execute("SHOW COUNT(*) ERRORS")[1], [[b"1"]])
+
+    def test_sessionAnswers(self) -> None:
+        """
+        L{AccountSQLSession} sends the number of notes in the OK, closes
+        after C{COMMIT RELEASE}, and forgets the notes on
+        C{COM_RESET_CONNECTION}.
+        """
+        sent = []
+
+        class Connection(FakeConnection):
+            def sendOK(self, affectedRows=0, info=b"", **kw):
+                sent.append(("ok", affectedRows, kw))
+
+            def sendResultSet(self, columns, rows):
+                sent.append(("rows", rows))
+
+            def close(self):
+                sent.append(("close",))
+
+        self.execute("CREATE USER u")
+        self.execute("GRANT CREATE USER ON *.* TO u")
+        session = AccountSQLSession(self.sessionAs("u").avatar, Connection(), self.config)
+
+        def query(sql):
+            return self.successResultOf(
+                defer.maybeDeferred(session.commandReceived, C.COM_QUERY, sql.encode())
+            )
+
+        query("DROP USER IF EXISTS a, b")
+        query("BEGIN")
+        query("SHOW COUNT(*) WARNINGS")
+        self.assertEqual(sent, [("ok", 0, {"warnings": 2}), ("ok", 0, {}), ("rows", [[b"0"]])])
+        del sent[:]
+        query("DROP USER IF EXISTS a")
+        session.commandReceived(C.COM_RESET_CONNECTION, b"")
+        query("SHOW WARNINGS")
+        query("COMMIT RELEASE")
+        self.assertEqual(
+            sent, [("ok", 0, {"warnings": 1}), ("ok", 0, {}), ("rows", []), ("ok", 0, {}), ("close",)]
+        )
+
+    def test_sessionWithoutAttributes(self) -> None:
+        """
+        A session object of an application's own that takes no new
+        attributes (frozen, slotted) keeps no diagnostics; statements and
+        their errors are unchanged.
+        """
+
+        @attr.s(frozen=True, auto_attribs=True)
+        class FrozenSession:
+            avatar: Any
+            connection: Any = attr.Factory(FakeConnection)
+            variables: Dict[str, Any] = attr.Factory(dict)
+            userVariables: Dict[str, Any] = attr.Factory(dict)
+            bootstrap: bool = True
+
+        session = FrozenSession(avatar=None)
+        self.execute("DROP USER IF EXISTS nope", session)
+        self.assertEqual(self.execute("SHOW WARNINGS", session)[1], [])
+        self.assertError("SELEC 1", 1064, "42000", mock.ANY, session)
+        self.assertError("CREATE USER u, u", 1396, "HY000", mock.ANY, session)
 
 
 class ShowCreateUserFunctionTests(SynchronousTestCase):

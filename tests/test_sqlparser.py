@@ -1041,6 +1041,12 @@ class ShowTests(ParserTestMixin, SynchronousTestCase):
         self.assertEqual(parse("SHOW PLUGINS"), ShowPlugins())
         self.assertEqual(parse("SHOW WARNINGS"), ShowWarnings())
         self.assertEqual(parse("SHOW WARNINGS LIMIT 1, 2"), ShowWarnings(2, 1))
+        self.assertEqual(parse("SHOW ERRORS LIMIT 3"), ShowWarnings(3, errorsOnly=True))
+        self.assertEqual(parse("SHOW COUNT(*) WARNINGS"), ShowWarnings(countOnly=True))
+        self.assertEqual(
+            parse("show count( * ) errors"), ShowWarnings(errorsOnly=True, countOnly=True)
+        )
+        self.assertSyntaxError("SHOW COUNT(*) VARIABLES", "VARIABLES")
         self.assertEqual(parse("SHOW DATABASES"), ShowDatabases())
         self.assertEqual(parse("SHOW SCHEMAS LIKE 'm%'"), ShowDatabases(b"m%"))
 
@@ -1585,6 +1591,7 @@ class TransactionTests(ParserTestMixin, SynchronousTestCase):
         self.assertSyntaxError("START TRANSACTION READ", "READ")
         self.assertSyntaxError("BEGIN x", "x")
         self.assertSyntaxError("COMMIT AND", "")
+        self.assertSyntaxError("START TRANSACTION READ ONLY, READ WRITE", "READ WRITE")
 
 
 class UnsupportedTests(ParserTestMixin, SynchronousTestCase):
@@ -1607,6 +1614,7 @@ class UnsupportedTests(ParserTestMixin, SynchronousTestCase):
             "INSERT INTO t VALUES (1)": "INSERT",
             "UPDATE t SET a = 1": "UPDATE",
             "START SLAVE": "START SLAVE",
+            "DROP TEMPORARY TABLES t": "DROP TEMPORARY TABLES",
             "ROLLBACK TO SAVEPOINT a": "ROLLBACK",
             "SAVEPOINT a": "SAVEPOINT",
             "CREATE ROLE r": "CREATE ROLE",

@@ -26,6 +26,7 @@ from twisted_mysqlauth.interfaces import IAuthMethod, IPasswordMethod
 from twisted_mysqlauth.mycnf import OptionFileError, readOptionFile
 from twisted_mysqlauth.sql.executor import Executor
 from twisted_mysqlauth.tap import (
+    INITIALIZED_SETTING,
     MySQLAuthService,
     Options,
     ServerSettings,
@@ -347,6 +348,25 @@ class ServiceTests(TestCase):
         yield again.stopService()
         third = yield self.start(self.settings(datadir=settings.datadir, listen=settings.listen))
         self.assertEqual(len(third.factory.config.accounts.directory), 0)
+
+    @defer.inlineCallbacks
+    def test_storeFromBeforeTheSetting(self):
+        """
+        A store made before the C{initialized} setting existed, whose
+        accounts were all dropped, gets no new C{root}: it was initialized
+        when it was made.
+        """
+        settings = self.settings()
+        service = yield self.start(settings)
+        yield defer.ensureDeferred(
+            Executor(service.factory.config).run("DROP USER 'root'@'localhost'", BootstrapSession())
+        )
+        # As a store of an earlier version: no such setting.
+        yield service.store.putSetting(INITIALIZED_SETTING, None)
+        yield service.stopService()
+        again = yield self.start(self.settings(datadir=settings.datadir, listen=settings.listen))
+        self.assertEqual(len(again.factory.config.accounts.directory), 0)
+        self.assertEqual((yield again.store.getSetting(INITIALIZED_SETTING)), "1")
 
     @defer.inlineCallbacks
     def test_initFile(self):

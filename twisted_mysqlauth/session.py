@@ -120,6 +120,8 @@ class AccountSQLSession:
             if command == C.COM_RESET_CONNECTION:
                 self.variables.clear()
                 self.userVariables.clear()
+                self.warnings = []
+                self.previousWarnings = []
             self.connection.sendOK()
             return None
         if command == C.COM_INIT_DB:

@@ -491,6 +491,7 @@ class MySQLAuthService(MultiService):
         except OSError as e:
             raise StartupError(f"cannot create datadir {datadir}: {e}") from None
         storePath = os.path.join(datadir, "accounts.sqlite3")
+        newStore = not os.path.exists(storePath)
         try:
             rsaKeyPair = keys.loadOrCreateRSAKeyPair(
                 settings.inDatadir(settings.rsaPrivateKeyPath),
@@ -508,9 +509,15 @@ class MySQLAuthService(MultiService):
         try:
             await accounts.start()
             installed = await store.getSetting(INSTALLED_PLUGINS_SETTING)
-            # Set once the first account exists: a first start that failed
-            # before making it (a bad plugin-load entry) makes it next time.
+            # "0" from the moment the store is made until the first account
+            # is: a first start that failed in between (a bad plugin-load
+            # entry) makes it next time. A store without the setting was
+            # made before it existed, and was initialized then: its accounts
+            # (or their absence, if all were dropped) are left alone.
             initialized = await store.getSetting(INITIALIZED_SETTING)
+            if initialized is None:
+                initialized = "0" if newStore else "1"
+                await store.putSetting(INITIALIZED_SETTING, initialized)
         except StoreError as e:
             raise StartupError(str(e)) from None
         # The account directory lives as long as the process: keep the
@@ -546,7 +553,7 @@ class MySQLAuthService(MultiService):
         factory.logSuccessfulLogins = settings.logLogins
         factory.config.settings = settings
         self.factory = factory
-        if initialized is None:
+        if initialized == "0":
             # (bootstrapAccounts makes nothing in a datadir that has accounts.)
             await bootstrapAccounts(factory.config, settings.socketPath())
             try:
@@ -609,8 +616,9 @@ class _LoggedEndpoint:
         return port
 
 
-#: The store setting that says the datadir's first account was made (see
-#: L{twisted_mysqlauth.bootstrap.bootstrapAccounts}).
+#: The store setting that says whether the datadir's first account was made
+#: (see L{twisted_mysqlauth.bootstrap.bootstrapAccounts}): C{"0"} in a new
+#: store until it is, then C{"1"}.
 INITIALIZED_SETTING = "initialized"
 
 

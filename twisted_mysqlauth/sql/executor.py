@@ -165,6 +165,21 @@ def _cannot(operation: str, names: Sequence[AccountName]) -> errors.CannotUser:
     return errors.CannotUser(operation=operation, accounts=",".join(str(n) for n in names))
 
 
+def _diagnose(session: Any, warnings: List[Any], previous: Optional[List[Any]] = None) -> None:
+    """
+    Keep a statement's diagnostics on the session (as C{warnings}, and
+    those of the statement before as C{previousWarnings}); a session
+    object that cannot take attributes keeps none.
+    """
+    try:
+        if previous is not None:
+            session.previousWarnings = previous
+        session.warnings = warnings
+    except AttributeError:
+        # (A frozen or slotted session of an application's own.)
+        pass
+
+
 def _randomPassword() -> bytes:
     return "".join(secrets.choice(_RANDOM_ALPHABET) for _ in range(RANDOM_PASSWORD_LENGTH)).encode(
         "ascii"
@@ -218,12 +233,11 @@ class Executor:
         try:
             statement = parse(text)
         except errors.MySQLError as e:
-            session.warnings = [("Error", e.errorCode, e.message)]
+            _diagnose(session, [("Error", e.errorCode, e.message)])
             raise
         if statement.__class__ is not ast.ShowWarnings:
             # (What @@warning_count counts, read by this statement.)
-            session.previousWarnings = getattr(session, "warnings", [])
-            session.warnings = []
+            _diagnose(session, [], getattr(session, "warnings", []))
         try:
             handler = getattr(self, "_do" + type(statement).__name__, None)
             if handler is None:
@@ -238,7 +252,7 @@ class Executor:
             if isinstance(result, Deferred) or inspect.iscoroutine(result):
                 result = await result
         except errors.MySQLError as e:
-            session.warnings = [("Error", e.errorCode, e.message)]
+            _diagnose(session, [("Error", e.errorCode, e.message)])
             raise
         return result
 
@@ -377,9 +391,12 @@ class Executor:
         """
         Add a note naming each account to the statement's diagnostics.
         """
+        diagnostics = getattr(session, "warnings", None)
+        if diagnostics is None:
+            return
         for name in names:
             note = error(account=str(name))
-            session.warnings.append(("Note", note.errorCode, note.message))
+            diagnostics.append(("Note", note.errorCode, note.message))
 
     def _doAlterUser(self, statement: ast.AlterUser, session: Any) -> Deferred:
         self._checkOptions(statement.options)
@@ -534,11 +551,10 @@ class Executor:
         if name != self._self(session) and not (
             self._holds(session, CREATE_USER) or self._holds(session, "SELECT")
         ):
-            # MySQL checks SELECT on its mysql schema, where grants live.
-            avatar = session.avatar
-            raise errors.DatabaseAccessDenied(
-                user=avatar.user, host=avatar.clientHost, database="mysql"
-            )
+            # MySQL checks SELECT on its mysql schema, where grants live,
+            # and names the session's account.
+            me = self._self(session)
+            raise errors.DatabaseAccessDenied(user=me.user, host=me.host, database="mysql")
         directory = self.accounts.directory
         account = directory.get(name)
         if account is None:
@@ -941,9 +957,17 @@ class Executor:
         return ["Variable_name", "Value"], rows
 
     def _doShowWarnings(self, statement: ast.ShowWarnings, session: Any) -> Any:
+        diagnostics = [
+            (level, code, message)
+            for level, code, message in getattr(session, "warnings", [])
+            if level == "Error" or not statement.errorsOnly
+        ]
+        if statement.countOnly:
+            name = "error_count" if statement.errorsOnly else "warning_count"
+            return [f"@@session.{name}"], [[str(len(diagnostics)).encode("ascii")]]
         rows = [
             [level.encode("ascii"), str(code).encode("ascii"), message.encode("utf-8")]
-            for level, code, message in getattr(session, "warnings", [])
+            for level, code, message in diagnostics
         ]
         offset = statement.offset or 0
         end = None if statement.limit is None else offset + statement.limit

@@ -128,7 +128,7 @@ _TWO_WORD_STATEMENTS = frozenset("""
 _OBJECT_WORDS = frozenset("""
     AGGREGATE ALGORITHM DATABASE DEFINER EVENT FUNCTION GROUP IGNORE INDEX INSTANCE
     LOGFILE OFFLINE ONLINE PACKAGE PREPARE PROCEDURE REFERENCE RESOURCE ROLE SCHEMA
-    SEQUENCE SERVER SQL TABLE TABLESPACE TRIGGER UNDO USER VIEW
+    SEQUENCE SERVER SQL TABLE TABLES TABLESPACE TRIGGER UNDO USER VIEW
     """.split())
 _OBJECT_STATEMENTS = frozenset(("CREATE", "ALTER", "DROP"))
 
@@ -877,9 +877,20 @@ class _Parser:
             return ast.ShowVariables(scope, like, where)
         if self.acceptWords("PLUGINS"):
             return ast.ShowPlugins()
-        if self.acceptWords("WARNINGS"):
+        if self.atKeyword("WARNINGS", "ERRORS"):
+            errorsOnly = self.advance().keyword == "ERRORS"
             limit, offset = self.limitClause()
-            return ast.ShowWarnings(limit, offset)
+            return ast.ShowWarnings(limit, offset, errorsOnly=errorsOnly)
+        if self.atKeyword("COUNT") and self.peek().kind == OPERATOR and self.peek().value == "(":
+            # SHOW COUNT(*) WARNINGS | ERRORS
+            self.advance()
+            self.expectOperator("(")
+            self.expectOperator("*")
+            self.expectOperator(")")
+            if not self.atKeyword("WARNINGS", "ERRORS"):
+                raise self.error()
+            errorsOnly = self.advance().keyword == "ERRORS"
+            return ast.ShowWarnings(errorsOnly=errorsOnly, countOnly=True)
         if self.atKeyword("DATABASES", "SCHEMAS"):
             self.advance()
             like, where = self.likeOrWhere()
@@ -984,12 +995,18 @@ class _Parser:
         self.expectWords("START", "TRANSACTION")
         if self.tok.kind == END or self.atOperator(";"):
             return ast.Transaction("begin")
+        accessMode = False
         while True:
-            if not (
-                self.acceptWords("WITH", "CONSISTENT", "SNAPSHOT")
-                or self.acceptWords("READ", "WRITE")
-                or self.acceptWords("READ", "ONLY")
-            ):
+            if self.acceptWords("WITH", "CONSISTENT", "SNAPSHOT"):
+                pass
+            elif self.atWords("READ", "WRITE") or self.atWords("READ", "ONLY"):
+                if accessMode:
+                    # READ ONLY and READ WRITE together: MySQL's syntax error.
+                    raise self.error()
+                accessMode = True
+                self.advance()
+                self.advance()
+            else:
                 raise self.error()
             if not self.acceptOperator(","):
                 return ast.Transaction("begin")

@@ -502,11 +502,19 @@ class ShowVariables(Statement):
 @attr.s(frozen=True, slots=True, auto_attribs=True)
 class ShowWarnings(Statement):
     """
-    C{SHOW WARNINGS [LIMIT [offset,] count]}.
+    C{SHOW {WARNINGS | ERRORS} [LIMIT [offset,] count]}, C{SHOW COUNT(*)
+    {WARNINGS | ERRORS}}: diagnostic statements, which keep the last
+    statement's diagnostics.
+
+    @ivar errorsOnly: C{ERRORS}: only the errors.
+    @ivar countOnly: C{COUNT(*)}: how many, as C{@@session.warning_count}
+        (or C{error_count}).
     """
 
     limit: Optional[int] = None
     offset: Optional[int] = None
+    errorsOnly: bool = False
+    countOnly: bool = False
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
