@@ -13,7 +13,7 @@ account SQL.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from zope.interface import Attribute, Interface, implementer
 
@@ -97,7 +97,16 @@ class AccountSQLSession:
     @ivar connection: the L{IMySQLConnection}.
     @ivar variables: session system variables set with C{SET}.
     @ivar userVariables: C{@name} variables.
+    @ivar warnings: the last statement's diagnostics (see
+        L{Executor.run}); C{previousWarnings}, those of the one before.
+    @ivar releaseAfterAnswer: close once the answer is sent (C{COMMIT
+        RELEASE}).
     """
+
+    # (Class defaults: nothing to make for a login that sends no statement.)
+    warnings: Sequence[Any] = ()
+    previousWarnings: Sequence[Any] = ()
+    releaseAfterAnswer = False
 
     def __init__(self, avatar: Any, connection: Any, config: Any) -> None:
         self.avatar = avatar
@@ -106,10 +115,6 @@ class AccountSQLSession:
         self.variables: dict = {}
         self.userVariables: dict = {}
         self.executor = Executor(config)
-        self.releaseAfterAnswer = False
-        #: The last statement's diagnostics (see Executor.run).
-        self.warnings: list = []
-        self.previousWarnings: list = []
 
     @property
     def database(self):
@@ -120,8 +125,7 @@ class AccountSQLSession:
             if command == C.COM_RESET_CONNECTION:
                 self.variables.clear()
                 self.userVariables.clear()
-                self.warnings = []
-                self.previousWarnings = []
+                self.warnings = self.previousWarnings = ()
             self.connection.sendOK()
             return None
         if command == C.COM_INIT_DB:

@@ -392,7 +392,8 @@ class Executor:
         Add a note naming each account to the statement's diagnostics.
         """
         diagnostics = getattr(session, "warnings", None)
-        if diagnostics is None:
+        if not isinstance(diagnostics, list):
+            # (A session that keeps no diagnostics: see _diagnose.)
             return
         for name in names:
             note = error(account=str(name))
