@@ -512,41 +512,42 @@ class VariablesTests(SynchronousTestCase):
 
     def test_myCnf(self) -> None:
         path = self.mktemp()
-        with open(path, "w") as f:
-            f.write("[mysqld]\npam_pool_size = 2\nplugin_load_add = auth_pam.so\n")
-        options = Options()
-        options.parseOptions(["--defaults-file", path])
-        self.assertEqual(options["settings"].pluginVariables, {"pam_pool_size": "2"})
-        with open(path, "w") as f:
-            f.write("[mysqld]\npam_pool_size = -1\n")
-        with self.assertRaises(usage.UsageError) as raised:
-            Options().parseOptions(["--defaults-file", path])
+
+        def variablesFrom(text):
+            with open(path, "w") as f:
+                f.write(text)
+            options = Options()
+            options.parseOptions(["--defaults-file", path])
+            return options["settings"].pluginVariables
+
+        def errorFrom(text):
+            with self.assertRaises(usage.UsageError) as raised:
+                variablesFrom(text)
+            return str(raised.exception)
+
         self.assertEqual(
-            str(raised.exception), f"option {path}:2: pam_pool_size: must be a number from 1 to 1024, not '-1'"
+            variablesFrom("[mysqld]\npam_pool_size = 2\nplugin_load_add = auth_pam.so\n"),
+            {"pam_pool_size": "2"},
+        )
+        self.assertEqual(
+            errorFrom("[mysqld]\npam_pool_size = -1\n"),
+            f"option {path}:2: pam_pool_size: must be a number from 1 to 1024, not '-1'",
         )
         # MySQL's loose- prefix: known names apply, unknown ones are skipped.
-        with open(path, "w") as f:
-            f.write("[mysqld]\nloose-pam_pool_size = 5\nloose-no_such_option = 1\n")
-        options = Options()
         self.patch(sys, "stderr", open(os.devnull, "w"))
-        options.parseOptions(["--defaults-file", path])
-        self.assertEqual(options["settings"].pluginVariables, {"pam_pool_size": "5"})
-        with open(path, "w") as f:
-            f.write("[mysqld]\npam_pool_sizes = 1\n")
-        with self.assertRaises(usage.UsageError) as raised:
-            Options().parseOptions(["--defaults-file", path])
-        self.assertIn("unknown option 'pam_pool_sizes'", str(raised.exception))
+        self.assertEqual(
+            variablesFrom("[mysqld]\nloose-pam_pool_size = 5\nloose-no_such_option = 1\n"),
+            {"pam_pool_size": "5"},
+        )
+        self.assertIn("unknown option 'pam_pool_sizes'", errorFrom("[mysqld]\npam_pool_sizes = 1\n"))
         # A bare name: ON for an ON/OFF variable, an error for any other.
-        with open(path, "w") as f:
-            f.write("[mysqld]\npam-use-cleartext-plugin\n")
-        options = Options()
-        options.parseOptions(["--defaults-file", path])
-        self.assertEqual(options["settings"].pluginVariables, {"pam_use_cleartext_plugin": "ON"})
-        with open(path, "w") as f:
-            f.write("[mysqld]\npam_pool_size\n")
-        with self.assertRaises(usage.UsageError) as raised:
-            Options().parseOptions(["--defaults-file", path])
-        self.assertEqual(str(raised.exception), f"{path}:2: option 'pam_pool_size' requires an argument")
+        self.assertEqual(
+            variablesFrom("[mysqld]\npam-use-cleartext-plugin\n"), {"pam_use_cleartext_plugin": "ON"}
+        )
+        self.assertEqual(
+            errorFrom("[mysqld]\npam_pool_size\n"),
+            f"{path}:2: option 'pam_pool_size' requires an argument",
+        )
 
 
 class InstallTests(SynchronousTestCase):

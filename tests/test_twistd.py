@@ -235,18 +235,27 @@ class TwistdTests(SynchronousTestCase):
             ),
         ]
         for extra, expected in cases:
-            result = subprocess.run(
-                twistdCommand("--listen", f"unix:{self.socket}", *extra),
-                cwd=self.base,
-                env=environment(),
-                capture_output=True,
-                timeout=60,
-            )
-            output = (result.stdout + result.stderr).decode()
-            self.assertEqual(result.returncode, 1, output)
+            output = self.failingStart(*extra)
             self.assertIn("twistd mysqlauth could not start", output)
             self.assertIn(expected, output)
-            self.assertFalse(os.path.exists(self.socket))
+
+    def failingStart(self, *extra):
+        """
+        Run twistd that must fail to start: status 1, nothing listening.
+
+        @return: its output.
+        """
+        result = subprocess.run(
+            twistdCommand("--listen", f"unix:{self.socket}", *extra),
+            cwd=self.base,
+            env=environment(),
+            capture_output=True,
+            timeout=60,
+        )
+        output = (result.stdout + result.stderr).decode()
+        self.assertEqual(result.returncode, 1, output)
+        self.assertFalse(os.path.exists(self.socket))
+        return output
 
     def test_failingInitFile(self):
         """
@@ -257,14 +266,5 @@ class TwistdTests(SynchronousTestCase):
         init = os.path.join(self.base, "init.sql")
         with open(init, "w") as f:
             f.write("CREATE USER 'x'@'%';\nCREATE USER 'x'@'%';\n")
-        result = subprocess.run(
-            twistdCommand("--datadir", self.datadir, "--listen", f"unix:{self.socket}", "--init-file", init),
-            cwd=self.base,
-            env=environment(),
-            capture_output=True,
-            timeout=60,
-        )
-        output = (result.stdout + result.stderr).decode()
-        self.assertEqual(result.returncode, 1, output)
+        output = self.failingStart("--datadir", self.datadir, "--init-file", init)
         self.assertIn("statement 2: ERROR 1396 (HY000): Operation CREATE USER failed for 'x'@'%'", output)
-        self.assertFalse(os.path.exists(self.socket))
