@@ -1468,6 +1468,23 @@ class SelectTests(ExecutorTestMixin, SynchronousTestCase):
             self.value("SELECT @@version"), self.config.serverVersion.encode("utf-8")
         )
 
+    def test_whereTheServerIs(self) -> None:
+        """
+        C{@@port}, C{@@socket}, C{@@datadir} and C{@@hostname} say where the
+        server is: nothing for an embedded server that was not told; from
+        twistd's settings and the TCP port it listens on otherwise.
+        """
+        import socket
+
+        from twisted_mysqlauth.tap import ServerSettings
+
+        sql = "SELECT @@port, @@socket, @@datadir, @@hostname"
+        host = socket.gethostname().encode()
+        self.assertEqual(self.select(sql)[1], [[b"0", b"", b"", host]])
+        self.config.settings = ServerSettings(datadir="/srv/db", listen=["unix:/run/my.sock"])
+        self.config.tcpPort = 3307
+        self.assertEqual(self.select(sql)[1], [[b"3307", b"/run/my.sock", b"/srv/db/", host]])
+
     def test_connectionId(self) -> None:
         """
         C{CONNECTION_ID()} is the connection's id, in a LONGLONG column.

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -466,8 +467,13 @@ class SkipGrantTablesProcessTests(PluginProcessMixin, SynchronousTestCase):
         process = self.start("--listen", tcp)
         ports = listeningTCPPorts(process.pid)
         self.assertEqual(len(ports), 1)
-        # The log says which port the system chose for port 0.
+        # The log says which port the system chose for port 0, and so do
+        # the server's variables.
         self.assertIn(f"listening on {tcp} (127.0.0.1 port {ports[0]})", self.log(process))
+        self.assertEqual(
+            self.root("SELECT @@port, @@socket, @@datadir, @@hostname"),
+            f"{ports[0]}\t{self.socket}\t{self.datadir}/\t{socket.gethostname()}\n",
+        )
         self.root("CREATE USER 'bob'@'localhost' IDENTIFIED BY 's3cret'")
         self.stop(process)
 

@@ -120,6 +120,8 @@ class ServerConfiguration:
         #: What the server was started with (twistd's ServerSettings), for
         #: the initialize() of plugins installed later; None when embedded.
         self.settings: Any = None
+        #: The TCP port it listens on, for C{@@port} (0: not known).
+        self.tcpPort = 0
         method = self.methods.get(defaultPlugin)
         if (
             method is None

@@ -566,7 +566,9 @@ class MySQLAuthService(MultiService):
             except InitFileError as e:
                 raise StartupError(str(e)) from None
         for description in endpoints:
-            endpoint = _LoggedEndpoint(serverFromString(self.reactor, description), description)
+            endpoint = _LoggedEndpoint(
+                serverFromString(self.reactor, description), description, factory.config
+            )
             service = StreamServerEndpointService(endpoint, factory)
             service._raiseSynchronously = True
             try:
@@ -593,14 +595,16 @@ class _LoggedEndpoint:
     """
     A server endpoint that logs where it listens once it does: the
     endpoint string, and for TCP the address and port (the one the system
-    chose for port 0).
+    chose for port 0), which the first TCP listener also gives the server
+    configuration (C{@@port}).
     """
 
     _log = Logger(namespace="twisted_mysqlauth.tap.MySQLAuthService")
 
-    def __init__(self, endpoint: Any, description: str) -> None:
+    def __init__(self, endpoint: Any, description: str, config: Any) -> None:
         self._endpoint = endpoint
         self._description = description
+        self._config = config
 
     def listen(self, factory: Any) -> defer.Deferred:
         return self._endpoint.listen(factory).addCallback(self._listening)
@@ -610,6 +614,8 @@ class _LoggedEndpoint:
         where = ""
         if isinstance(address, (IPv4Address, IPv6Address)):
             where = f" ({address.host} port {address.port})"
+            if not self._config.tcpPort:
+                self._config.tcpPort = address.port
         self._log.info(
             "listening on {endpoint}{where}", endpoint=self._description, where=where
         )

@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime
 import inspect
 import json
+import os
 import secrets
+import socket
 import string
 from types import SimpleNamespace
 from decimal import Decimal
@@ -1080,6 +1082,15 @@ READ_ONLY_VARIABLES = frozenset(
 )
 
 
+def _fromSettings(config: Any, read: Callable[[Any], str]) -> str:
+    """
+    @return: what C{read} finds in twistd's settings, or C{""} for a server
+        without them (embedded in an application).
+    """
+    settings = getattr(config, "settings", None)
+    return "" if settings is None else read(settings)
+
+
 def _systemDefaults(config: Any, session: Any) -> Dict[str, Callable[[], Any]]:
     avatar = session.avatar
     proxy = getattr(avatar, "proxyUser", None)
@@ -1149,10 +1160,13 @@ def _systemDefaults(config: Any, session: Any) -> Dict[str, Callable[[], Any]]:
         "unique_checks": lambda: 1,
         "names": lambda: "utf8mb4",
         "server_id": lambda: 1,
-        "hostname": lambda: "localhost",
-        "port": lambda: 3306,
-        "socket": lambda: "",
-        "datadir": lambda: "",
+        "hostname": socket.gethostname,
+        # Where twistd mysqlauth listens (tap.py); 0 / empty when embedded.
+        "port": lambda: getattr(config, "tcpPort", 0),
+        "socket": lambda: _fromSettings(config, lambda settings: settings.socketPath() or ""),
+        "datadir": lambda: _fromSettings(
+            config, lambda settings: os.path.join(os.path.abspath(settings.datadir), "")
+        ),
         "storage_engine": lambda: "InnoDB",
         "default_storage_engine": lambda: "InnoDB",
         "div_precision_increment": lambda: 4,
