@@ -1791,6 +1791,23 @@ class StatementTests(ExecutorTestMixin, SynchronousTestCase):
             "at line 2",
         )
 
+    def test_nestedTooDeeply(self) -> None:
+        """
+        A statement nested too deeply to parse or evaluate (brackets,
+        function calls, long operator chains) fails with MySQL's 1436, not
+        an unexpected error with a traceback in the log; one nested a
+        little is answered.
+        """
+        self.assertEqual(self.execute("SELECT " + "(" * 20 + "1" + ")" * 20)[1], [[b"1"]])
+        for sql in (
+            "SELECT " + "(" * 3000 + "1" + ")" * 3000,
+            "SELECT " + "+".join(["1"] * 5000),
+            "SELECT " + "COALESCE(" * 1500 + "1" + ")" * 1500,
+        ):
+            error = self.executeFails(sql)
+            self.assertEqual((error.errorCode, error.sqlState), (1436, "HY000"), sql[:40])
+        self.assertEqual(self.execute("SHOW ERRORS")[1][0][:2], [b"Error", b"1436"])
+
     def test_commentOnly(self) -> None:
         """
         A query of only comments answers OK.

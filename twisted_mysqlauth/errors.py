@@ -191,6 +191,17 @@ class SpecificAccessDenied(MySQLError):
     )
 
 
+class StackOverrun(MySQLError):
+    """
+    ER_STACK_OVERRUN_NEED_MORE: a statement nested too deeply to parse or
+    evaluate (MySQL runs out of thread stack on such statements).
+    """
+
+    errorCode = 1436
+    sqlState = "HY000"
+    template = "Thread stack overrun: the statement nests too deeply to be run"
+
+
 class UserDoesNotExist(MySQLError):
     """
     ER_USER_DOES_NOT_EXIST: the note of C{DROP USER IF EXISTS} and C{ALTER

@@ -233,7 +233,11 @@ class Executor:
         @raise errors.MySQLError: the statement failed; nothing was changed.
         """
         try:
-            statement = parse(text)
+            try:
+                statement = parse(text)
+            except RecursionError:
+                # (Brackets or operators nested hundreds deep.)
+                raise errors.StackOverrun() from None
         except errors.MySQLError as e:
             _diagnose(session, [("Error", e.errorCode, e.message)])
             raise
@@ -250,7 +254,10 @@ class Executor:
                 and isinstance(statement, GRANT_TABLE_STATEMENTS)
             ):
                 raise errors.OptionPreventsStatement(option="--skip-grant-tables")
-            result = handler(statement, session)
+            try:
+                result = handler(statement, session)
+            except RecursionError:
+                raise errors.StackOverrun() from None
             if isinstance(result, Deferred) or inspect.iscoroutine(result):
                 result = await result
         except errors.MySQLError as e:
