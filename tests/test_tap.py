@@ -350,6 +350,27 @@ class ServiceTests(TestCase):
         self.assertEqual(len(third.factory.config.accounts.directory), 0)
 
     @defer.inlineCallbacks
+    def test_oneServerPerDatadir(self):
+        """
+        A second server on a datadir in use does not start (each would
+        serve from its own copy of the accounts and overwrite the other's
+        changes); once the first stops, it does.
+        """
+        settings = self.settings()
+        first = yield self.start(settings)
+        second = self.service(self.settings(datadir=settings.datadir, listen=[settings.listen[0] + "2"]))
+        second.startService()
+        self.addCleanup(second.stopService)
+        error = yield self.assertFailure(second.started, StartupError)
+        self.assertEqual(
+            str(error),
+            f"datadir {settings.datadir} is in use by another server (pid {os.getpid()}); "
+            "one datadir serves one server",
+        )
+        yield first.stopService()
+        yield self.start(self.settings(datadir=settings.datadir, listen=settings.listen))
+
+    @defer.inlineCallbacks
     def test_storeFromBeforeTheSetting(self):
         """
         A store made before the C{initialized} setting existed, whose

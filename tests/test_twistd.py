@@ -239,6 +239,24 @@ class TwistdTests(SynchronousTestCase):
             self.assertIn("twistd mysqlauth could not start", output)
             self.assertIn(expected, output)
 
+    def test_datadirInUse(self):
+        """
+        A second twistd on a datadir another one serves stops at once with
+        status 1 and says so; the first keeps serving.
+        """
+        first = self.start()
+        result = subprocess.run(
+            twistdCommand("--datadir", self.datadir, "--listen", f"unix:{self.socket}2"),
+            cwd=self.base,
+            env=environment(),
+            capture_output=True,
+            timeout=60,
+        )
+        output = (result.stdout + result.stderr).decode()
+        self.assertEqual(result.returncode, 1, output)
+        self.assertIn(f"is in use by another server (pid {first.pid})", output)
+        self.assertEqual(self.mariadb("root", None, "SELECT 1").strip(), "1")
+
     def failingStart(self, *extra):
         """
         Run twistd that must fail to start: status 1, nothing listening.

@@ -442,6 +442,7 @@ class MySQLAuthService(MultiService):
         self.reactor = reactor
         self.factory = None
         self.store = None
+        self._datadirLock: Any = None
         self.started: defer.Deferred = defer.Deferred()
 
     def startService(self) -> None:
@@ -453,6 +454,7 @@ class MySQLAuthService(MultiService):
             self.started.addErrback(lambda reason: None)
 
     def _startFailed(self, reason) -> None:
+        self._unlockDatadir()
         self._log.critical(
             "twistd mysqlauth could not start: {error}", error=reason.getErrorMessage()
         )
@@ -490,6 +492,7 @@ class MySQLAuthService(MultiService):
                 os.chmod(datadir, 0o711)
         except OSError as e:
             raise StartupError(f"cannot create datadir {datadir}: {e}") from None
+        self._datadirLock = _lockDatadir(datadir)
         storePath = os.path.join(datadir, "accounts.sqlite3")
         newStore = not os.path.exists(storePath)
         try:
@@ -587,7 +590,47 @@ class MySQLAuthService(MultiService):
         if self.store is not None:
             store = self.store
             d.addBoth(lambda result: store.close().addCallback(lambda ignored: result))
+        d.addBoth(lambda result: (self._unlockDatadir(), result)[1])
         return d
+
+    def _unlockDatadir(self) -> None:
+        lock, self._datadirLock = self._datadirLock, None
+        if lock is not None:
+            lock.close()
+
+
+def _lockDatadir(datadir: str) -> Any:
+    """
+    Take the datadir for this process, as mysqld does: two servers on one
+    account store would each serve from their own copy of it in memory and
+    overwrite each other's changes.
+
+    @return: the open lock file (closing it lets the datadir go; the system
+        lets it go when the process ends, however it ends).
+    @raise StartupError: another process has it.
+    """
+    import fcntl
+
+    path = os.path.join(datadir, "mysqlauth.lock")
+    try:
+        lock = open(path, "a+")
+    except OSError as e:
+        raise StartupError(f"cannot open {path}: {e}") from None
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        holder = lock.read().strip() or "unknown"
+        lock.close()
+        raise StartupError(
+            f"datadir {datadir} is in use by another server (pid {holder}); "
+            "one datadir serves one server"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
 
 
 @implementer(IStreamServerEndpoint)
