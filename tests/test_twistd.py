@@ -239,6 +239,28 @@ class TwistdTests(SynchronousTestCase):
             self.assertIn("twistd mysqlauth could not start", output)
             self.assertIn(expected, output)
 
+    def test_sighupReloads(self):
+        """
+        SIGHUP reloads the accounts, as mysqld's does (FLUSH PRIVILEGES),
+        and the server keeps serving; it used to die of it.
+        """
+        process = self.start()
+        self.mariadb("root", None, "CREATE USER 'hup'@'localhost' IDENTIFIED BY 'pw'")
+        os.kill(process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            self.assertIsNone(process.poll())
+            if self.mariadb("hup", "pw", "SELECT CURRENT_USER()").strip() == "hup@localhost":
+                break
+        os.kill(process.pid, signal.SIGHUP)
+        time.sleep(0.5)
+        self.assertIsNone(process.poll())
+        process.terminate()
+        process.wait(10)
+        output = process.stdout.read().decode(errors="replace")
+        self.assertEqual(output.count("SIGHUP: reloaded 2 accounts (FLUSH PRIVILEGES)"), 2, output)
+
     def test_datadirInUse(self):
         """
         A second twistd on a datadir another one serves stops at once with

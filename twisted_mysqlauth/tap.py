@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -445,8 +446,17 @@ class MySQLAuthService(MultiService):
         self._datadirLock: Any = None
         self.started: defer.Deferred = defer.Deferred()
 
+    #: Reload the accounts on SIGHUP, as mysqld does (C{twistd mysqlauth}
+    #: turns it on; an application embedding the service decides itself).
+    reloadOnSIGHUP = False
+    _previousSIGHUP: Any = None
+    _handlingSIGHUP = False
+
     def startService(self) -> None:
         super().startService()
+        if self.reloadOnSIGHUP and hasattr(signal, "SIGHUP"):
+            self._previousSIGHUP = signal.signal(signal.SIGHUP, self._gotSIGHUP)
+            self._handlingSIGHUP = True
         d = defer.ensureDeferred(self._start())
         d.addCallbacks(self.started.callback, self._startFailed)
         if self.stopReactorOnFailure:
@@ -579,7 +589,39 @@ class MySQLAuthService(MultiService):
             except Exception as e:
                 raise StartupError(f"cannot listen on {description}: {e}") from None
 
+    def _gotSIGHUP(self, signum: int, frame: Any) -> None:
+        # (In a signal handler: the work is done by the reactor.)
+        self.reactor.callFromThread(self._reload)
+
+    def _reload(self) -> defer.Deferred:
+        """
+        SIGHUP: what C{FLUSH PRIVILEGES} does (re-read the account store,
+        forget the caching_sha2_password cache), as mysqld does on SIGHUP.
+        """
+        from twisted_mysqlauth.bootstrap import BootstrapSession
+        from twisted_mysqlauth.sql.executor import Executor
+
+        if self.factory is None:
+            return defer.succeed(None)
+        d = defer.ensureDeferred(
+            Executor(self.factory.config).run("FLUSH PRIVILEGES", BootstrapSession())
+        )
+        d.addCallbacks(
+            lambda ignored: self._log.info(
+                "SIGHUP: reloaded {count} accounts (FLUSH PRIVILEGES)",
+                count=len(self.factory.config.accounts.directory),
+            ),
+            lambda reason: self._log.failure("SIGHUP: reloading the accounts failed", reason),
+        )
+        return d
+
     def stopService(self):
+        if self._handlingSIGHUP:
+            self._handlingSIGHUP = False
+            previous, self._previousSIGHUP = self._previousSIGHUP, None
+            # (None: a handler set outside Python; the default is the best
+            # there is to put back.)
+            signal.signal(signal.SIGHUP, previous if previous is not None else signal.SIG_DFL)
         d = defer.maybeDeferred(super().stopService)
         if self.factory is not None:
             # Methods with processes or threads of their own (PAM's workers).
@@ -728,6 +770,8 @@ def makeService(options: Options) -> MySQLAuthService:
     """
     @return: the service of C{twistd mysqlauth}.
     """
-    return MySQLAuthService(options["settings"])
+    service = MySQLAuthService(options["settings"])
+    service.reloadOnSIGHUP = True
+    return service
 
 
