@@ -624,6 +624,16 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
         self.assertEqual(self.errorFrom(transport).errorCode, 1153)
         self.assertTrue(transport.disconnecting)
 
+    def test_oversizedHeaderOutOfOrder(self):
+        """
+        An oversized header with the wrong sequence id is out of order
+        (1156), as MySQL reads the sequence id first: an HTTP request.
+        """
+        transport, server = self.connect()
+        server.dataReceived(b"GET / HTTP/1.0\r\n\r\n")
+        self.assertEqual(self.errorFrom(transport).errorCode, 1156)
+        self.assertTrue(transport.disconnecting)
+
     def test_nothingReadAfterFailure(self):
         """
         After the ERR of a failed login the server writes nothing more,

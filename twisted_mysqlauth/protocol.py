@@ -410,8 +410,14 @@ class MySQLServerProtocol(Protocol):
         while not self._busy and self._state != "closed":
             try:
                 frame = nextFrame()
-            except PacketTooLarge:
-                self._protocolError(errors.NetPacketTooLarge())
+            except PacketTooLarge as e:
+                expected = 0 if self._state == "command" else self._seq
+                if e.sequenceId is not None and e.sequenceId != expected:
+                    # MySQL reads the sequence id before the length: an
+                    # HTTP request is "out of order", not "too large".
+                    self._protocolError(errors.NetPacketsOutOfOrder())
+                else:
+                    self._protocolError(errors.NetPacketTooLarge())
                 return
             if frame is None:
                 return

@@ -24,7 +24,14 @@ from twisted_mysqlauth.wire.constants import MAX_PAYLOAD
 class PacketTooLarge(Exception):
     """
     A packet's length exceeds the decoder's cap.
+
+    @ivar sequenceId: the sequence id in the header that announced it, if
+        it is the first chunk of a packet (else L{None}).
     """
+
+    def __init__(self, length: int, sequenceId: Optional[int] = None) -> None:
+        super().__init__(length)
+        self.sequenceId = sequenceId
 
 
 @attr.s(frozen=True, slots=True, auto_attribs=True)
@@ -132,7 +139,9 @@ class PacketDecoder:
         while len(buffer) >= 4:
             length = buffer[0] | buffer[1] << 8 | buffer[2] << 16
             if self._pendingLength + length > self.maxPacketSize:
-                raise PacketTooLarge(self._pendingLength + length)
+                raise PacketTooLarge(
+                    self._pendingLength + length, None if self._pendingLength else buffer[3]
+                )
             if len(buffer) - 4 < length:
                 return None
             seq = buffer[3]
