@@ -150,9 +150,10 @@ class OptionsTests(SynchronousTestCase):
         The [mysqld] section sets the options by MySQL's names; the command
         line wins over it.
         """
+        cert, key = self.write("certificate"), self.write("key")
         path = self.write(
             "[mysqld]\nport=3310\nbind-address=*\nsocket=my.sock\ndatadir=/tmp/dd\n"
-            "default_authentication_plugin=mysql_native_password\nssl_cert=c.pem\nssl_key=k.pem\n"
+            f"default_authentication_plugin=mysql_native_password\nssl_cert={cert}\nssl_key={key}\n"
             "caching_sha2_password_private_key_path=priv.pem\n"
             "caching_sha2_password_public_key_path=pub.pem\nrequire_secure_transport=ON\n"
             "connect_timeout=5\ninit_file=/tmp/init.sql\n"
@@ -163,7 +164,7 @@ class OptionsTests(SynchronousTestCase):
             ["tcp:3310:interface=\\:\\:", "unix:/tmp/dd/my.sock:lockfile=1"],
         )
         self.assertEqual(settings.defaultAuthenticationPlugin, "mysql_native_password")
-        self.assertEqual((settings.tlsCert, settings.tlsKey), ("c.pem", "k.pem"))
+        self.assertEqual((settings.tlsCert, settings.tlsKey), (cert, key))
         self.assertEqual(
             settings.inDatadir(settings.rsaPrivateKeyPath), "/tmp/dd/priv.pem"
         )
@@ -233,9 +234,28 @@ class OptionsTests(SynchronousTestCase):
 
     def test_tlsPair(self):
         """
-        A TLS certificate without its key is a usage error.
+        A TLS certificate without its key is a usage error, and so is a TLS
+        file that is not there (before anything is made in the datadir).
         """
         self.assertRaises(usage.UsageError, self.parse, "--tls-cert", "c.pem")
+        error = self.assertRaises(
+            usage.UsageError, self.parse, "--tls-cert", "nope.pem", "--tls-key", "nope.key"
+        )
+        self.assertEqual(str(error), "TLS file 'nope.pem' does not exist")
+
+    def test_socketFolderMissing(self):
+        """
+        A UNIX socket in a folder that does not exist is a usage error
+        naming it; the datadir's own socket is fine (the datadir is made at
+        start).
+        """
+        error = self.assertRaises(
+            usage.UsageError, self.parse, "--listen", "unix:/nonexistent/dir/s.sock"
+        )
+        self.assertEqual(
+            str(error), "the folder of the UNIX socket '/nonexistent/dir/s.sock' does not exist"
+        )
+        self.parse("--datadir", self.mktemp())
 
 
 class DropinTests(SynchronousTestCase):

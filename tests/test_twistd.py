@@ -221,7 +221,7 @@ class TwistdTests(SynchronousTestCase):
         """
         A failure found while twistd starts the service, before the reactor
         runs (a datadir that cannot be made, a TLS certificate that is not
-        there), stops the server with status 1 and the reason; it used to
+        PEM), stops the server with status 1 and the reason; it used to
         log the error and keep running with nothing listening.
         """
         notADirectory = os.path.join(self.base, "file")
@@ -230,8 +230,8 @@ class TwistdTests(SynchronousTestCase):
         cases = [
             (["--datadir", notADirectory], "cannot create datadir"),
             (
-                ["--datadir", self.datadir, "--tls-cert", "nope.pem", "--tls-key", "nope.key"],
-                "nope.pem",
+                ["--datadir", self.datadir, "--tls-cert", notADirectory, "--tls-key", notADirectory],
+                notADirectory,
             ),
         ]
         for extra, expected in cases:

@@ -310,6 +310,17 @@ class Options(usage.Options):
         self._checkDefaultPlugin(settings)
         if bool(settings.tlsCert) != bool(settings.tlsKey):
             raise usage.UsageError("give both a TLS certificate and its key, or neither")
+        for path in (settings.tlsCert, settings.tlsKey):
+            # (Checked here too, so that nothing is made in the datadir.)
+            if path and not os.path.isfile(path):
+                raise usage.UsageError(f"TLS file {path!r} does not exist")
+        socketPath = settings.socketPath()
+        if socketPath is not None:
+            folder = os.path.dirname(os.path.abspath(socketPath))
+            if not os.path.isdir(folder) and folder != os.path.abspath(settings.datadir):
+                raise usage.UsageError(
+                    f"the folder of the UNIX socket {socketPath!r} does not exist"
+                )
         for description in settings.endpoints():
             _checkEndpoint(description)
         self["settings"] = settings
