@@ -267,26 +267,20 @@ class TwistdTests(SynchronousTestCase):
         status 1 and says so; the first keeps serving.
         """
         first = self.start()
-        result = subprocess.run(
-            twistdCommand("--datadir", self.datadir, "--listen", f"unix:{self.socket}2"),
-            cwd=self.base,
-            env=environment(),
-            capture_output=True,
-            timeout=60,
-        )
-        output = (result.stdout + result.stderr).decode()
-        self.assertEqual(result.returncode, 1, output)
+        output = self.failingStart("--datadir", self.datadir, socket=self.socket + "2")
         self.assertIn(f"is in use by another server (pid {first.pid})", output)
         self.assertEqual(self.mariadb("root", None, "SELECT 1").strip(), "1")
 
-    def failingStart(self, *extra):
+    def failingStart(self, *extra, socket=None):
         """
-        Run twistd that must fail to start: status 1, nothing listening.
+        Run twistd that must fail to start: status 1, nothing listening on
+        C{socket} (by default the test's socket).
 
         @return: its output.
         """
+        socket = socket or self.socket
         result = subprocess.run(
-            twistdCommand("--listen", f"unix:{self.socket}", *extra),
+            twistdCommand("--listen", f"unix:{socket}", *extra),
             cwd=self.base,
             env=environment(),
             capture_output=True,
@@ -294,7 +288,7 @@ class TwistdTests(SynchronousTestCase):
         )
         output = (result.stdout + result.stderr).decode()
         self.assertEqual(result.returncode, 1, output)
-        self.assertFalse(os.path.exists(self.socket))
+        self.assertFalse(os.path.exists(socket))
         return output
 
     def test_failingInitFile(self):
