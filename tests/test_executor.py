@@ -1120,7 +1120,9 @@ class GrantTests(ExecutorTestMixin, SynchronousTestCase):
     def test_grantWithoutGrantOption(self) -> None:
         """
         An account without the grant option cannot grant, even privileges it
-        holds: 1045 with its user and client host.
+        holds: 1045 naming the account (MySQL's priv_user@priv_host) and
+        whether the login used a password; 1698, with no mention of a
+        password, after an auth_socket login.
         """
         self.addAccount("v", privileges=ALL_PRIVILEGES)
         self.execute("CREATE USER w")
@@ -1128,10 +1130,28 @@ class GrantTests(ExecutorTestMixin, SynchronousTestCase):
             "GRANT SELECT ON *.* TO w",
             1045,
             "28000",
-            "Access denied for user 'v'@'localhost' (using password: YES)",
+            "Access denied for user 'v'@'%' (using password: YES)",
             self.sessionAs("v"),
         )
         self.assertEqual(self.account("w").privileges, frozenset())
+        noPassword = self.sessionAs("v")
+        noPassword.avatar = attr.evolve(noPassword.avatar, passwordUsed=False)
+        self.assertError(
+            "GRANT SELECT ON *.* TO w",
+            1045,
+            "28000",
+            "Access denied for user 'v'@'%' (using password: NO)",
+            noPassword,
+        )
+        self.execute("CREATE USER s@localhost IDENTIFIED WITH auth_socket")
+        self.execute("GRANT ALL ON *.* TO s@localhost")
+        self.assertError(
+            "GRANT SELECT ON *.* TO w",
+            1698,
+            "28000",
+            "Access denied for user 's'@'localhost'",
+            self.sessionAs("s", "localhost"),
+        )
 
     def test_grantMoreThanHeld(self) -> None:
         """
@@ -1145,7 +1165,7 @@ class GrantTests(ExecutorTestMixin, SynchronousTestCase):
             "GRANT CREATE USER ON *.* TO w",
             1045,
             "28000",
-            "Access denied for user 'v'@'localhost' (using password: YES)",
+            "Access denied for user 'v'@'%' (using password: YES)",
             session,
         )
         self.execute("GRANT SELECT ON *.* TO w", session)

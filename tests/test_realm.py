@@ -111,6 +111,16 @@ class MySQLRealmTests(SynchronousTestCase):
         )[1]
         self.assertTrue(avatar.secure)
 
+    def test_passwordUsed(self):
+        """
+        The avatar's C{passwordUsed} is the attempt's (for the "using
+        password" of a refused statement).
+        """
+        attempt = makeAttempt()
+        self.assertFalse(self.realm.requestAvatar(b"alice", attempt, IMySQLAvatar)[1].passwordUsed)
+        attempt.passwordUsed = True
+        self.assertTrue(self.realm.requestAvatar(b"alice", attempt, IMySQLAvatar)[1].passwordUsed)
+
     def test_clientHostIsIP(self):
         """
         A client without a host name is shown by its IP address.

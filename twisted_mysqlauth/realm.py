@@ -38,6 +38,9 @@ class MySQLAvatar:
     proxyUser: Optional[AccountName] = None
     externalUser: Optional[str] = None
     secure: bool = False
+    #: Whether the login sent a password (MySQL's "using password: YES"
+    #: when a statement is refused with 1045).
+    passwordUsed: bool = True
 
     @property
     def userAtHost(self) -> str:
@@ -145,6 +148,7 @@ class MySQLRealm:
             proxyUser=account.name if proxied is not None else None,
             externalUser=externalUser,
             secure=attempt.secure,
+            passwordUsed=attempt.passwordUsed,
         )
         return IMySQLAvatar, avatar, lambda: None
 

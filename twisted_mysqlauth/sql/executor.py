@@ -282,9 +282,24 @@ class Executor:
     def _resolve(self, session: Any, name: Optional[AccountName]) -> AccountName:
         return self._self(session) if name is None else name
 
-    def _denied(self, session: Any) -> errors.AccessDenied:
+    def _denied(self, session: Any) -> errors.MySQLError:
+        """
+        MySQL's refusal of a statement the account may not run (its
+        C{check_access}): the session's account (C{priv_user@priv_host}),
+        and whether the login used a password; 1698 after a login by a
+        method that never mentions one (C{auth_socket}).
+        """
         avatar = session.avatar
-        return errors.AccessDenied(user=avatar.user, host=avatar.clientHost, using="YES")
+        me = self._self(session)
+        loginAccount = avatar.account
+        if getattr(avatar, "proxyUser", None) is not None:
+            # (The proxy account's method did the login.)
+            loginAccount = self.accounts.directory.get(avatar.proxyUser) or loginAccount
+        method = self.methods.get(loginAccount.plugin)
+        if method is not None and not getattr(method, "passwordUsed", True):
+            return errors.AccessDeniedNoPassword(user=me.user, host=me.host)
+        using = "YES" if getattr(avatar, "passwordUsed", True) else "NO"
+        return errors.AccessDenied(user=me.user, host=me.host, using=using)
 
     # -- authentication options ------------------------------------------------
 
