@@ -238,24 +238,23 @@ class OptionsTests(SynchronousTestCase):
         file that is not there (before anything is made in the datadir).
         """
         self.assertRaises(usage.UsageError, self.parse, "--tls-cert", "c.pem")
-        error = self.assertRaises(
-            usage.UsageError, self.parse, "--tls-cert", "nope.pem", "--tls-key", "nope.key"
-        )
-        self.assertEqual(str(error), "TLS file 'nope.pem' does not exist")
 
-    def test_socketFolderMissing(self):
+    def test_socketPath(self):
         """
-        A UNIX socket in a folder that does not exist is a usage error
-        naming it; the datadir's own socket is fine (the datadir is made at
-        start).
+        The socket path is read from a C{unix:} endpoint as Twisted reads
+        it (the first positional argument or C{address=}, escapes undone),
+        made absolute.
         """
-        error = self.assertRaises(
-            usage.UsageError, self.parse, "--listen", "unix:/nonexistent/dir/s.sock"
-        )
-        self.assertEqual(
-            str(error), "the folder of the UNIX socket '/nonexistent/dir/s.sock' does not exist"
-        )
-        self.parse("--datadir", self.mktemp())
+        cases = {
+            "unix:/run/s.sock": "/run/s.sock",
+            "unix:address=/run/a.sock:mode=660": "/run/a.sock",
+            "unix:lockfile=1:/run/b.sock": "/run/b.sock",
+            "unix:/run/c\\:d.sock:lockfile=1": "/run/c:d.sock",
+            "unix:rel.sock": os.path.abspath("rel.sock"),
+        }
+        for description, path in cases.items():
+            self.assertEqual(self.parse("--listen", description).socketPath(), path, description)
+        self.assertIsNone(self.parse("--listen", "tcp:0").socketPath())
 
 
 class DropinTests(SynchronousTestCase):
@@ -368,6 +367,51 @@ class ServiceTests(TestCase):
         yield again.stopService()
         third = yield self.start(self.settings(datadir=settings.datadir, listen=settings.listen))
         self.assertEqual(len(third.factory.config.accounts.directory), 0)
+
+    @defer.inlineCallbacks
+    def test_socketFolderMissing(self):
+        """
+        A UNIX socket in a folder that does not exist is a start-up error
+        naming it (checked at start: twistd's --rundir and --chroot apply
+        before).
+        """
+        service = self.service(self.settings(listen=["unix:/nonexistent/dir/s.sock"]))
+        service.startService()
+        self.addCleanup(service.stopService)
+        error = yield self.assertFailure(service.started, StartupError)
+        self.assertEqual(
+            str(error),
+            "cannot listen on unix:/nonexistent/dir/s.sock: the folder of the UNIX socket "
+            "/nonexistent/dir/s.sock does not exist",
+        )
+
+    @defer.inlineCallbacks
+    def test_sighupHandler(self):
+        """
+        With C{reloadOnSIGHUP} (as twistd's service has), SIGHUP is the
+        service's from start to the end of the stop, then what it was
+        before.
+        """
+        import signal
+
+        from twisted_mysqlauth.tap import makeService
+
+        before = signal.getsignal(signal.SIGHUP)
+        options = Options()
+        options.parseOptions(
+            ["--datadir", os.path.abspath(self.mktemp()), "--listen", "tcp:0:interface=127.0.0.1"]
+        )
+        service = makeService(options)
+        self.assertTrue(service.reloadOnSIGHUP)
+        service.stopReactorOnFailure = False
+        service.startService()
+        yield service.started
+        self.assertEqual(signal.getsignal(signal.SIGHUP), service._gotSIGHUP)
+        yield service._reload()
+        yield service.stopService()
+        self.assertEqual(signal.getsignal(signal.SIGHUP), before)
+        # Stopped: a late SIGHUP's reload does nothing.
+        yield service._reload()
 
     @defer.inlineCallbacks
     def test_oneServerPerDatadir(self):

@@ -109,22 +109,13 @@ class ServerSettings:
 
     def socketPath(self) -> Optional[str]:
         """
-        @return: the path of the first UNIX socket listened on, or L{None}.
+        @return: the absolute path of the first UNIX socket listened on, or
+            L{None}.
         """
         for description in self.endpoints():
-            if description.startswith("unix:"):
-                path = description[len("unix:") :]
-                out, i = [], 0
-                while i < len(path):
-                    if path[i] == "\\" and i + 1 < len(path):
-                        out.append(path[i + 1])
-                        i += 2
-                        continue
-                    if path[i] == ":":
-                        break
-                    out.append(path[i])
-                    i += 1
-                return "".join(out)
+            path = _unixSocketPath(description)
+            if path is not None:
+                return os.path.abspath(path)
         return None
 
     def endpoints(self) -> List[str]:
@@ -142,6 +133,48 @@ class ServerSettings:
             f"tcp:{self.port}:interface={_escapeEndpoint(address)}",
             f"unix:{_escapeEndpoint(os.path.abspath(socketPath))}:lockfile=1",
         ]
+
+
+def _endpointFields(description: str) -> List[str]:
+    """
+    @return: the C{:}-separated fields of an endpoint string, with Twisted's
+        backslash escapes undone.
+    """
+    fields, field, i = [], [], 0
+    while i < len(description):
+        c = description[i]
+        if c == "\\" and i + 1 < len(description):
+            field.append(description[i + 1])
+            i += 2
+            continue
+        if c == ":":
+            fields.append("".join(field))
+            field = []
+        else:
+            field.append(c)
+        i += 1
+    fields.append("".join(field))
+    return fields
+
+
+def _unixSocketPath(description: str) -> Optional[str]:
+    """
+    @return: the socket path of a C{unix:} server endpoint string (its
+        C{address=} or first positional argument), or L{None} for any other
+        endpoint.
+    """
+    fields = _endpointFields(description)
+    if fields[0] != "unix":
+        return None
+    positional = None
+    for field in fields[1:]:
+        name, equals, value = field.partition("=")
+        if equals and name in ("address", "mode", "backlog", "lockfile", "wantPID"):
+            if name == "address":
+                return value
+        elif positional is None:
+            positional = field
+    return positional
 
 
 def splitPluginLoad(value: str) -> List[str]:
@@ -310,17 +343,6 @@ class Options(usage.Options):
         self._checkDefaultPlugin(settings)
         if bool(settings.tlsCert) != bool(settings.tlsKey):
             raise usage.UsageError("give both a TLS certificate and its key, or neither")
-        for path in (settings.tlsCert, settings.tlsKey):
-            # (Checked here too, so that nothing is made in the datadir.)
-            if path and not os.path.isfile(path):
-                raise usage.UsageError(f"TLS file {path!r} does not exist")
-        socketPath = settings.socketPath()
-        if socketPath is not None:
-            folder = os.path.dirname(os.path.abspath(socketPath))
-            if not os.path.isdir(folder) and folder != os.path.abspath(settings.datadir):
-                raise usage.UsageError(
-                    f"the folder of the UNIX socket {socketPath!r} does not exist"
-                )
         for description in settings.endpoints():
             _checkEndpoint(description)
         self["settings"] = settings
@@ -475,7 +497,6 @@ class MySQLAuthService(MultiService):
             self.started.addErrback(lambda reason: None)
 
     def _startFailed(self, reason) -> None:
-        self._unlockDatadir()
         self._log.critical(
             "twistd mysqlauth could not start: {error}", error=reason.getErrorMessage()
         )
@@ -590,6 +611,12 @@ class MySQLAuthService(MultiService):
             except InitFileError as e:
                 raise StartupError(str(e)) from None
         for description in endpoints:
+            path = _unixSocketPath(description)
+            if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+                raise StartupError(
+                    f"cannot listen on {description}: the folder of the UNIX socket {path} "
+                    "does not exist"
+                )
             endpoint = _LoggedEndpoint(
                 serverFromString(self.reactor, description), description, factory.config
             )
@@ -612,7 +639,8 @@ class MySQLAuthService(MultiService):
         from twisted_mysqlauth.bootstrap import BootstrapSession
         from twisted_mysqlauth.sql.executor import Executor
 
-        if self.factory is None:
+        if self.factory is None or not self.running:
+            # Not started yet, or stopping: nothing to reload.
             return defer.succeed(None)
         d = defer.ensureDeferred(
             Executor(self.factory.config).run("FLUSH PRIVILEGES", BootstrapSession())
@@ -627,12 +655,6 @@ class MySQLAuthService(MultiService):
         return d
 
     def stopService(self):
-        if self._handlingSIGHUP:
-            self._handlingSIGHUP = False
-            previous, self._previousSIGHUP = self._previousSIGHUP, None
-            # (None: a handler set outside Python; the default is the best
-            # there is to put back.)
-            signal.signal(signal.SIGHUP, previous if previous is not None else signal.SIG_DFL)
         d = defer.maybeDeferred(super().stopService)
         if self.factory is not None:
             # Methods with processes or threads of their own (PAM's workers).
@@ -644,7 +666,17 @@ class MySQLAuthService(MultiService):
             store = self.store
             d.addBoth(lambda result: store.close().addCallback(lambda ignored: result))
         d.addBoth(lambda result: (self._unlockDatadir(), result)[1])
+        # (Last: a SIGHUP while stopping must not end the process either.)
+        d.addBoth(lambda result: (self._restoreSIGHUP(), result)[1])
         return d
+
+    def _restoreSIGHUP(self) -> None:
+        if self._handlingSIGHUP:
+            self._handlingSIGHUP = False
+            previous, self._previousSIGHUP = self._previousSIGHUP, None
+            # (None: a handler set outside Python; the default is the best
+            # there is to put back.)
+            signal.signal(signal.SIGHUP, previous if previous is not None else signal.SIG_DFL)
 
     def _unlockDatadir(self) -> None:
         lock, self._datadirLock = self._datadirLock, None
@@ -662,8 +694,10 @@ def _lockDatadir(datadir: str) -> Any:
         lets it go when the process ends, however it ends).
     @raise StartupError: another process has it.
     """
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not POSIX)
+        return None
     path = os.path.join(datadir, "mysqlauth.lock")
     try:
         lock = open(path, "a+")
