@@ -58,6 +58,22 @@ SERVER_VERSION = f"8.0.36-twisted_mysqlauth-{__version__}"
 DECOY_METHODS = ("caching_sha2_password", "mysql_native_password", "sha256_password")
 
 
+def checkGreetingMethod(name: str, method: Any) -> Any:
+    """
+    Check that C{method}, found for the name C{name}, can be a server's
+    default authentication plugin: one that greets, with a client plugin.
+
+    @return: C{method}.
+    @raise ValueError: it is L{None} or cannot greet.
+    """
+    if method is None or method.clientPluginName is None or not getattr(method, "canGreet", True):
+        raise ValueError(
+            f"default authentication plugin {name!r} is not an available method that "
+            "talks to a client plugin"
+        )
+    return method
+
+
 class ServerConfiguration:
     """
     What every connection of a server shares.
@@ -122,16 +138,7 @@ class ServerConfiguration:
         self.settings: Any = None
         #: The TCP port it listens on, for C{@@port} (0: not known).
         self.tcpPort = 0
-        method = self.methods.get(defaultPlugin)
-        if (
-            method is None
-            or method.clientPluginName is None
-            or not getattr(method, "canGreet", True)
-        ):
-            raise ValueError(
-                f"default authentication plugin {defaultPlugin!r} is not a loaded "
-                "method that talks to a client plugin"
-            )
+        method = checkGreetingMethod(defaultPlugin, self.methods.get(defaultPlugin))
         self.defaultPlugin = method.pluginName
         self.tlsOptions = tlsOptions
         self.rsaKeyPair = rsaKeyPair

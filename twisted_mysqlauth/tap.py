@@ -412,25 +412,19 @@ class Options(usage.Options):
             except ValueError as e:
                 raise usage.UsageError(f"option {where}: {name}: {e}") from None
 
-
     def _checkDefaultPlugin(self, settings: ServerSettings) -> None:
         """
         Refuse a default authentication plugin that no available method is
         (or that cannot greet), before anything is made in the datadir.
         """
         from twisted_mysqlauth.auth.registry import PluginCatalog
+        from twisted_mysqlauth.server import checkGreetingMethod
 
         name = settings.defaultAuthenticationPlugin
-        method = PluginCatalog.discover(settings.pluginDir).find(name)
-        if (
-            method is None
-            or method.clientPluginName is None
-            or not getattr(method, "canGreet", True)
-        ):
-            raise usage.UsageError(
-                f"default authentication plugin {name!r} is not a method that talks "
-                "to a client plugin"
-            )
+        try:
+            checkGreetingMethod(name, PluginCatalog.discover(settings.pluginDir).find(name))
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
 
 
 def _checkEndpoint(description: str) -> None:
