@@ -5,8 +5,9 @@
 Reading the C{[mysqld]} section of a MySQL option file (my.cnf).
 
 The syntax is MySQL's: C{[group]} headers, C{name=value} or a bare C{name}
-(a boolean option; any other option given bare is an error, as in MySQL), C{#} and C{;} comments, optional quotes around a
-value, and C{-} and C{_} interchangeable in names. C{!include} and
+(a boolean option; any other option given bare is an error, as in MySQL),
+C{#} and C{;} comments, optional quotes around a value, and C{-} and C{_}
+interchangeable in names. C{!include} and
 C{!includedir} are followed. Only the groups C{mysqld} and C{server} are
 read, as C{mysqld} itself does.
 """

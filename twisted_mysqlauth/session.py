@@ -151,6 +151,7 @@ class AccountSQLSession:
             if self.warnings:
                 self.connection.sendOK(affectedRows=result or 0, warnings=len(self.warnings))
             else:
+                # (Without the argument: connections written before it.)
                 self.connection.sendOK(affectedRows=result or 0)
         else:
             columns, rows = result

@@ -234,35 +234,31 @@ class Executor:
         """
         try:
             try:
-                statement = parse(text)
+                return await self._run(text, session)
             except RecursionError:
                 # (Brackets or operators nested hundreds deep.)
                 raise errors.StackOverrun() from None
         except errors.MySQLError as e:
             _diagnose(session, [("Error", e.errorCode, e.message)])
             raise
+
+    async def _run(self, text: str, session: Any) -> Any:
+        statement = parse(text)
         if statement.__class__ is not ast.ShowWarnings:
             # (What @@warning_count counts, read by this statement.)
             _diagnose(session, [], getattr(session, "warnings", []))
-        try:
-            handler = getattr(self, "_do" + type(statement).__name__, None)
-            if handler is None:
-                raise errors.NotSupportedYet(what=type(statement).__name__)
-            if (
-                getattr(self.config, "skipGrantTables", False)
-                and not getattr(session, "bootstrap", False)
-                and isinstance(statement, GRANT_TABLE_STATEMENTS)
-            ):
-                raise errors.OptionPreventsStatement(option="--skip-grant-tables")
-            try:
-                result = handler(statement, session)
-            except RecursionError:
-                raise errors.StackOverrun() from None
-            if isinstance(result, Deferred) or inspect.iscoroutine(result):
-                result = await result
-        except errors.MySQLError as e:
-            _diagnose(session, [("Error", e.errorCode, e.message)])
-            raise
+        handler = getattr(self, "_do" + type(statement).__name__, None)
+        if handler is None:
+            raise errors.NotSupportedYet(what=type(statement).__name__)
+        if (
+            getattr(self.config, "skipGrantTables", False)
+            and not getattr(session, "bootstrap", False)
+            and isinstance(statement, GRANT_TABLE_STATEMENTS)
+        ):
+            raise errors.OptionPreventsStatement(option="--skip-grant-tables")
+        result = handler(statement, session)
+        if isinstance(result, Deferred) or inspect.iscoroutine(result):
+            result = await result
         return result
 
     # -- privileges ------------------------------------------------------------
