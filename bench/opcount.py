@@ -1,11 +1,10 @@
 """
 Python work per login, counted rather than timed: the bytecodes executed
-and the Python functions called per login, for our server (stock twistd,
-or with --endpoint its listeners made by serverEndpoint) and for the
-Twisted floor. Counts do not depend on how busy the shared machine is, so a
+and the Python functions called per login, for our server (twistd
+mysqlauth as it is, and with --stock-ports) and for the Twisted floor. Counts do not depend on how busy the shared machine is, so a
 change to the login path can be compared before and after in a minute.
 
-    python bench/opcount.py                 # ours (stock), ours (serverEndpoint), floor
+    python bench/opcount.py                 # ours, ours --stock-ports, floor
     python bench/opcount.py --top 30        # and the 30 functions with the most bytecodes
 
 The server runs under sys.settrace (with per-opcode events) only while
@@ -63,17 +62,12 @@ def launch(kind: str, port: int, datadir: str, out: str, tmp: str) -> subprocess
             " import floor; floor.main()"
         )
     else:
-        endpoint = (
-            "import twisted_mysqlauth.tap as tap; from twisted_mysqlauth.server import serverEndpoint;"
-            " tap.serverFromString = serverEndpoint;"
-            if kind == "endpoint"
-            else ""
-        )
+        extra = ", '--stock-ports'" if kind == "stockports" else ""
         code = TRACER + (
-            f"sys.path.insert(0, {REPO!r}); {endpoint}"
+            f"sys.path.insert(0, {REPO!r}); "
             "from twisted.scripts.twistd import run; sys.argv[0] = 'twistd';"
             f" sys.argv[1:] = ['-n', '--pidfile=', '-l', {os.path.join(tmp, kind + '.log')!r}, 'mysqlauth',"
-            f" '--datadir', {datadir!r}, '--listen', 'tcp:{port}:interface=127.0.0.1']; run()"
+            f" '--datadir', {datadir!r}, '--listen', 'tcp:{port}:interface=127.0.0.1'{extra}]; run()"
         )
     return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO)
 
@@ -128,7 +122,7 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=1000)
     parser.add_argument("--top", type=int, default=0, help="also list the functions with the most bytecodes")
     parser.add_argument("--datadir", help="a datadir with run.py's accounts (default: made in a temporary folder)")
-    parser.add_argument("--only", default="stock,endpoint,floor")
+    parser.add_argument("--only", default="ours,stockports,floor")
     args = parser.parse_args()
     import run as R
 
@@ -143,7 +137,7 @@ def main() -> None:
             datadir = R.Run.prepareOurDatadir(stub, "ours", init)["datadir"]
         for kind in args.only.split(","):
             rows = measure(kind, datadir, args.logins, tmp)
-            label = {"stock": "twisted_mysqlauth", "endpoint": "twisted_mysqlauth, serverEndpoint"}.get(
+            label = {"ours": "twisted_mysqlauth", "stockports": "twisted_mysqlauth, --stock-ports"}.get(
                 kind, "Twisted floor"
             )
             print(

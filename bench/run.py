@@ -54,10 +54,6 @@ TWISTD = [
     "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()",
 ]
 
-#: The same twistd with tap.py's listeners made by serverEndpoint (see
-#: bench/twistd_endpoint.py).
-TWISTD_ENDPOINT = [sys.executable, os.path.join(BENCH, "twistd_endpoint.py")]
-
 #: Accounts and passwords (throwaway: these servers live for one run, on
 #: loopback and in a private temporary directory).
 PASSWORDS = {
@@ -904,19 +900,19 @@ class Run:
                     concurrencies=(32,),
                 )
             )
-        # The same server and accounts with the listeners made by
-        # twisted_mysqlauth.server.serverEndpoint (prompt ports), which
-        # twistd does not use yet: what the one-line change to tap.py gives.
-        endpointDatadir = main["datadir"] + "-endpoint"
-        shutil.copytree(main["datadir"], endpointDatadir)
+        # The same server and accounts listening with Twisted's stock ports
+        # (--stock-ports) instead of the prompt ports twistd uses by
+        # default: what those are worth.
+        stockDatadir = main["datadir"] + "-stockports"
+        shutil.copytree(main["datadir"], stockDatadir)
         servers.append(
             OurServer(
                 self,
-                "ours-endpoint",
-                endpointDatadir,
+                "ours-stockports",
+                stockDatadir,
                 ourCases[:2],
-                "twisted_mysqlauth, serverEndpoint",
-                twistd=TWISTD_ENDPOINT,
+                "twisted_mysqlauth, --stock-ports",
+                extraOptions=("--stock-ports",),
             )
         )
         servers += [
@@ -994,9 +990,9 @@ class Run:
 
         if not args.no_profile and have.get("py-spy"):
             self.results["profile"] = self.profile(servers[0] if not args.only else None)
-            endpoint = [s for s in servers if s.name == "ours-endpoint"]
-            if endpoint:
-                self.results["profile_endpoint"] = self.profile(endpoint[0])
+            stock = [s for s in servers if s.name == "ours-stockports"]
+            if stock:
+                self.results["profile_stockports"] = self.profile(stock[0])
         self.results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         self.results["setup"]["git_at_end"] = gitState()
 
@@ -1016,8 +1012,8 @@ class Run:
             {
                 ("ours", "native", 32),
                 ("ours", "sha2_fast", 32),
-                ("ours-endpoint", "native", 32),
-                ("ours-endpoint", "sha2_fast", 32),
+                ("ours-stockports", "native", 32),
+                ("ours-stockports", "sha2_fast", 32),
                 ("floor", "native", 32),
                 ("mimic", "native", 32),
                 ("ours-loglogins", "native", 32),
@@ -1377,7 +1373,7 @@ def aggregate(results: dict) -> None:
     ratios = {}
     peers = {"floor": ("floor", "native"), "mimic": ("mimic", "native"), "mariadb": ("mariadb", "native")}
     for row in summary:
-        if row["server"] not in ("ours", "ours-loglogins", "ours-endpoint", "ours-10", "ours-scale"):
+        if row["server"] not in ("ours", "ours-loglogins", "ours-stockports", "ours-10", "ours-scale"):
             continue
         for peer, key in peers.items():
             value, per = pairedRatio((row["server"], row["case"]), key, row["concurrency"])
@@ -1431,18 +1427,18 @@ def aggregate(results: dict) -> None:
     for case in ("native", "sha2_fast"):
         both(f"{case} c=32 vs Twisted floor", ("ours", case), ("floor", "native"), 0.95)
         both(f"{case} c=32 vs mysql-mimic", ("ours", case), ("mimic", "native"), 3.0)
-    if any(m["server"] == "ours-endpoint" for m in cells):
+    if any(m["server"] == "ours-stockports" for m in cells):
         for case in ("native", "sha2_fast"):
             both(
-                f"{case} c=32 vs Twisted floor, serverEndpoint",
-                ("ours-endpoint", case),
+                f"{case} c=32 vs Twisted floor, --stock-ports",
+                ("ours-stockports", case),
                 ("floor", "native"),
                 0.95,
                 informational=True,
             )
             both(
-                f"{case} c=32 vs mysql-mimic, serverEndpoint",
-                ("ours-endpoint", case),
+                f"{case} c=32 vs mysql-mimic, --stock-ports",
+                ("ours-stockports", case),
                 ("mimic", "native"),
                 3.0,
                 informational=True,
@@ -1519,7 +1515,7 @@ def aggregate(results: dict) -> None:
 SERVER_ORDER = [
     "ours",
     "ours-loglogins",
-    "ours-endpoint",
+    "ours-stockports",
     "ours-10",
     "ours-scale",
     "floor",
@@ -1640,11 +1636,10 @@ def writeMarkdown(results: dict, path: str) -> None:
     if informational:
         lines += [
             "",
-            "The same ratios for the same server whose listeners are made by"
-            " `twisted_mysqlauth.server.serverEndpoint` (prompt ports: writes sent at the end of the event that"
-            " made them, see docs/benchmark/profile.md), which `twistd mysqlauth` does not use yet"
-            " (`bench/twistd_endpoint.py` makes the one-line change to tap.py at start); for information, not the"
-            " issue's measure of the shipped server:",
+            "The same ratios for the same server listening with Twisted's stock ports (`twistd mysqlauth"
+            " --stock-ports`) instead of its default prompt ports (`twisted_mysqlauth.server.serverEndpoint`:"
+            " writes sent at the end of the event that made them, see docs/benchmark/profile.md); for"
+            " information, not the issue's measure of the shipped server:",
             "",
             "| criterion | logins/s ratio | required | met | CPU-capacity ratio | met |",
             "|---|--:|--:|---|--:|---|",
@@ -1775,15 +1770,16 @@ def writeProfile(results: dict, path: str) -> None:
         "",
         f"From the run of {results['started']} (`{results['command']}`): py-spy sampling the `twistd mysqlauth`"
         " process (250 Hz, `--nonblocking`, idle time not sampled) while the load generator ran 32 concurrent"
-        " logins; the last sections profile the same server with its listeners made by `serverEndpoint`. In non-blocking mode py-spy drops the samples whose stack changed while it read it (a third"
+        " logins; the last sections profile the same server listening with Twisted's stock ports"
+        " (`--stock-ports`). In non-blocking mode py-spy drops the samples whose stack changed while it read it (a third"
         " to a half of them); the shares below are of the samples kept, and deep, fast-changing call chains are"
         " somewhat under-represented. The blocking mode keeps every sample but slows the server by a third.",
         "",
     ]
     sections = [(case, data, "") for case, data in profile.items()]
     sections += [
-        (case, data, ", listeners made by serverEndpoint (prompt ports)")
-        for case, data in (results.get("profile_endpoint") or {}).items()
+        (case, data, ", --stock-ports (Twisted's stock ports)")
+        for case, data in (results.get("profile_stockports") or {}).items()
     ]
     for case, data, variant in sections:
         lines += [f"## {CASE_LABEL.get(case, case)}{variant}", ""]

@@ -232,6 +232,14 @@ class OptionsTests(SynchronousTestCase):
         self.assertFalse(self.parse().logLogins)
         self.assertTrue(self.parse("--log-logins").logLogins)
 
+    def test_stockPorts(self):
+        """
+        C{--stock-ports} asks for Twisted's stock ports; the prompt ports are
+        the default.
+        """
+        self.assertFalse(self.parse().stockPorts)
+        self.assertTrue(self.parse("--stock-ports").stockPorts)
+
     def test_tlsPair(self):
         """
         A TLS certificate without its key is a usage error, and so is a TLS
@@ -383,6 +391,68 @@ class ServiceTests(TestCase):
             str(error),
             "cannot listen on unix:/nonexistent/dir/s.sock: the folder of the UNIX socket "
             "/nonexistent/dir/s.sock does not exist",
+        )
+
+    @defer.inlineCallbacks
+    def listeningPorts(self, **kw):
+        """
+        Start a service on a UNIX socket and TCP port 0.
+
+        @return: its listening ports, in the order of C{listen}.
+        """
+        datadir = os.path.abspath(self.mktemp())
+        settings = self.settings(
+            datadir=datadir, listen=[f"unix:{datadir}.sock", "tcp:0:interface=127.0.0.1"], **kw
+        )
+        service = yield self.start(settings)
+        ports = []
+        for child in service:
+            # (Kept in the Deferred: the service's stop needs the port.)
+            child._waitingForPort.addCallback(lambda port: (ports.append(port), port)[1])
+        return ports
+
+    @defer.inlineCallbacks
+    def test_promptPortsByDefault(self):
+        """
+        The service listens with the prompt ports of L{serverEndpoint}.
+        """
+        from twisted_mysqlauth.server import PromptTCPPort, PromptUNIXPort
+
+        unixPort, tcpPort = yield self.listeningPorts()
+        self.assertIsInstance(unixPort, PromptUNIXPort)
+        self.assertIsInstance(tcpPort, PromptTCPPort)
+
+    @defer.inlineCallbacks
+    def test_stockPorts(self):
+        """
+        With C{stockPorts} the service listens with Twisted's own ports.
+        """
+        from twisted.internet import tcp, unix
+
+        unixPort, tcpPort = yield self.listeningPorts(stockPorts=True)
+        self.assertIs(type(unixPort), unix.Port)
+        self.assertIs(type(tcpPort), tcp.Port)
+
+    @defer.inlineCallbacks
+    def test_promptPortsUnavailable(self):
+        """
+        Where Twisted's transports lack what the prompt ports use, the
+        service listens with the stock ports and logs why.
+        """
+        from twisted.internet import tcp, unix
+        from twisted.logger import globalLogPublisher
+
+        from twisted_mysqlauth import server
+
+        self.patch(server, "_promptWritesSupported", lambda: False)
+        logged = []
+        globalLogPublisher.addObserver(logged.append)
+        self.addCleanup(globalLogPublisher.removeObserver, logged.append)
+        unixPort, tcpPort = yield self.listeningPorts()
+        self.assertIs(type(unixPort), unix.Port)
+        self.assertIs(type(tcpPort), tcp.Port)
+        self.assertTrue(
+            any("stock ports" in (event.get("log_format") or "") for event in logged), logged
         )
 
     @defer.inlineCallbacks

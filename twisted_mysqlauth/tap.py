@@ -86,6 +86,9 @@ class ServerSettings:
     pluginLoad: List[str] = attr.Factory(list)
     skipGrantTables: bool = False
     logLogins: bool = False
+    #: Listen with Twisted's stock ports rather than the prompt ports of
+    #: L{twisted_mysqlauth.server.serverEndpoint}.
+    stockPorts: bool = False
     #: The auth methods' system variables (normalised name -> text), from
     #: the my.cnf and --set-variable; see
     #: L{twisted_mysqlauth.auth.registry.SystemVariable}.
@@ -244,6 +247,12 @@ class Options(usage.Options):
         ["require-secure-transport", None, "Refuse logins that are neither TLS nor a UNIX socket."],
         ["log-logins", None, "Log every successful login too (refusals are always logged)."],
         [
+            "stock-ports",
+            None,
+            "Listen with Twisted's stock TCP and UNIX ports instead of the prompt ports "
+            "(which send a reply at the end of the event that wrote it).",
+        ],
+        [
             "skip-grant-tables",
             None,
             "No authentication at all (insecure: only UNIX-socket listeners start).",
@@ -337,6 +346,8 @@ class Options(usage.Options):
             settings.skipGrantTables = True
         if self["log-logins"]:
             settings.logLogins = True
+        if self["stock-ports"]:
+            settings.stockPorts = True
         for name, value, where in self.get("variables", []):
             settings.pluginVariables[normaliseVariableName(name)] = value
         self._checkVariables(settings)
@@ -604,6 +615,7 @@ class MySQLAuthService(MultiService):
                 await runInitFile(factory.config, settings.initFile)
             except InitFileError as e:
                 raise StartupError(str(e)) from None
+        makeEndpoint = self._endpointMaker()
         for description in endpoints:
             path = _unixSocketPath(description)
             if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
@@ -612,7 +624,7 @@ class MySQLAuthService(MultiService):
                     "does not exist"
                 )
             endpoint = _LoggedEndpoint(
-                serverFromString(self.reactor, description), description, factory.config
+                makeEndpoint(self.reactor, description), description, factory.config
             )
             service = StreamServerEndpointService(endpoint, factory)
             service._raiseSynchronously = True
@@ -620,6 +632,24 @@ class MySQLAuthService(MultiService):
                 service.setServiceParent(self)
             except Exception as e:
                 raise StartupError(f"cannot listen on {description}: {e}") from None
+
+    def _endpointMaker(self) -> Callable[[Any, str], Any]:
+        """
+        @return: what makes the listening endpoints: the prompt ports of
+            L{serverEndpoint} unless C{--stock-ports} (or a Twisted whose
+            transports lack what they use, which is logged) says otherwise.
+        """
+        from twisted_mysqlauth.server import promptPortsAvailable, serverEndpoint
+
+        if self.settings.stockPorts:
+            return serverFromString
+        if not promptPortsAvailable(self.reactor):
+            self._log.info(
+                "listening with Twisted's stock ports: the prompt ports need a POSIX "
+                "reactor and the Twisted transports they were checked with"
+            )
+            return serverFromString
+        return serverEndpoint
 
     def _gotSIGHUP(self, signum: int, frame: Any) -> None:
         # (In a signal handler: the work is done by the reactor.)
