@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
+
+from zope.interface import implementer
 
 from twisted.internet import defer, protocol, reactor
 from twisted.internet import tcp, unix
 from twisted.internet.endpoints import clientFromString, connectProtocol, serverFromString
 from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import IPullProducer
+from twisted.internet.threads import deferToThread
 from twisted.internet.posixbase import PosixReactorBase
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import SkipTest, TestCase
@@ -240,6 +246,119 @@ class PromptPortsMixin:
         self.assertEqual((yield second.done), b"ok")
 
     @defer.inlineCallbacks
+    def test_noWaitForWritability(self):
+        """
+        What a connection writes while the port accepts it or while it
+        handles data is sent without the socket being registered for
+        writability (on a prompt port; a stock port registers it).
+        """
+        registered = []
+        addWriter = reactor.addWriter
+
+        def recordingAddWriter(selectable):
+            registered.append(selectable)
+            return addWriter(selectable)
+
+        self.patch(reactor, "addWriter", recordingAddWriter)
+
+        def dataReceived(p, data):
+            p.transport.write(data.upper())
+            if data.endswith(b"."):
+                p.transport.loseConnection()
+
+        factory = ScriptedFactory(
+            connectionMade=lambda p: p.transport.write(b">"), dataReceived=dataReceived
+        )
+        received = yield self.exchange(factory, b"abc.")
+        self.assertEqual(received, b">ABC.")
+        server = factory.connections[0].transport
+        self.assertEqual(server in registered, self.stock)
+
+    @defer.inlineCallbacks
+    def test_severalAcceptedAtOnce(self):
+        """
+        Connections accepted in one accept event each get their own peer
+        address and what their C{connectionMade} wrote.
+        """
+        peers = []
+
+        def connectionMade(p):
+            peers.append((p.transport.getPeer(), p.transport.socket.getpeername()))
+            p.transport.write(b"hello %d" % (len(peers),))
+
+        factory = ScriptedFactory(connectionMade=connectionMade)
+        port = yield self.listen(factory)
+        # Connected before the reactor runs again: one accept event.
+        clients = [self.blockingConnect(port) for _ in range(3)]
+        try:
+            received = []
+            for client in clients:
+                received.append((yield deferToThread(client.recv, 100)))
+        finally:
+            for client in clients:
+                client.close()
+        self.assertEqual(sorted(received), [b"hello 1", b"hello 2", b"hello 3"])
+        self.assertEqual(len(peers), 3)
+        for peer, actual in peers:
+            self.assertEqual(self.peerOf(peer), actual)
+
+    @defer.inlineCallbacks
+    def test_errorsAtTheEndOfAnAccept(self):
+        """
+        A connection that fails when the accept event ends, and fails again
+        while it is closed, neither closes the port nor keeps the
+        connections accepted after it from what they wrote.
+        """
+
+        @implementer(IPullProducer)
+        class FailingProducer:
+            def __init__(self, transport):
+                self.transport = transport
+                self.calls = 0
+
+            def resumeProducing(self):
+                self.calls += 1
+                if self.calls > 1:
+                    raise ZeroDivisionError("the producer fails")
+                self.transport.write(b"first")
+
+            def stopProducing(self):
+                pass
+
+        def connectionMade(p):
+            if len(factory.connections) == 1:
+                p.transport.registerProducer(FailingProducer(p.transport), False)
+            else:
+                p.transport.write(b"hello")
+
+        class FailingOnLoss(ScriptedServer):
+            def connectionLost(self, reason):
+                ScriptedServer.connectionLost(self, reason)
+                if self is self.factory.connections[0]:
+                    raise ValueError("connectionLost fails")
+
+        factory = ScriptedFactory(connectionMade=connectionMade)
+        factory.protocol = FailingOnLoss
+        port = yield self.listen(factory)
+        first, second = self.blockingConnect(port), self.blockingConnect(port)
+        try:
+            self.assertEqual((yield deferToThread(second.recv, 100)), b"hello")
+        finally:
+            first.close()
+            second.close()
+        self.flushLoggedErrors(ZeroDivisionError, ValueError)
+        self.assertTrue(port.connected)
+        third = Collector()
+        yield connectProtocol(clientFromString(reactor, self.clientDescription(port)), third)
+        yield deferLater(reactor, 0.05, lambda: None)
+        factory.connections[-1].transport.loseConnection()
+        self.assertEqual((yield third.done), b"hello")
+        for connection in factory.connections[1:]:
+            connection.transport.abortConnection()
+        yield deferLater(reactor, 0.05, lambda: None)
+        self.flushLoggedErrors(ZeroDivisionError, ValueError)
+
+    @defer.inlineCallbacks
     def test_clientCloses(self):
         """
         The client's close is seen as a clean connection loss.
@@ -270,6 +389,14 @@ class PromptTCPPortTests(PromptPortsMixin, TestCase):
     def clientDescription(self, port):
         return f"tcp:127.0.0.1:{port.getHost().port}"
 
+    def blockingConnect(self, port):
+        client = socket.create_connection(("127.0.0.1", port.getHost().port), timeout=10)
+        return client
+
+    def peerOf(self, address):
+        return (address.host, address.port)
+
+
     @defer.inlineCallbacks
     def test_noDelay(self):
         """
@@ -291,6 +418,46 @@ class PromptTCPPortTests(PromptPortsMixin, TestCase):
 
         yield self.exchange(ScriptedFactory(connectionMade=connectionMade))
         self.assertEqual(states, [self.initialNoDelay, True, False, True])
+
+
+class PromptTCPNoDelayTests(TestCase):
+    """
+    L{PromptTCPPort}'s C{TCP_NODELAY}, where accepted sockets do not
+    inherit it.
+    """
+
+    setUp = PromptPortsMixin.setUp
+    stock = False
+    portClass = PromptTCPPort
+    listen = PromptPortsMixin.listen
+    description = PromptTCPPortTests.description
+    clientDescription = PromptTCPPortTests.clientDescription
+
+    @defer.inlineCallbacks
+    def test_noDelayNotInherited(self):
+        """
+        Where accepted sockets do not have the listening socket's
+        C{TCP_NODELAY}, the port finds out at its first connection, and
+        C{setTcpNoDelay(True)} sets it.
+        """
+        states = []
+
+        def connectionMade(p):
+            states.append(p.transport.getTcpNoDelay())
+            p.transport.setTcpNoDelay(True)
+            states.append(p.transport.getTcpNoDelay())
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(connectionMade=connectionMade)
+        port = yield self.listen(factory)
+        # As if the kernel did not pass the option on.
+        port.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+        port._noDelay = True
+        client = Collector()
+        yield connectProtocol(clientFromString(reactor, self.clientDescription(port)), client)
+        yield client.done
+        self.assertEqual(states, [False, True])
+        self.assertFalse(port._noDelay)
 
 
 class PromptUNIXPortTests(PromptPortsMixin, TestCase):
@@ -315,6 +482,16 @@ class PromptUNIXPortTests(PromptPortsMixin, TestCase):
     def clientDescription(self, port):
         return f"unix:{self.path}"
 
+    def blockingConnect(self, port):
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.settimeout(10)
+        client.connect(self.path)
+        return client
+
+    def peerOf(self, address):
+        # (An unnamed client socket: Twisted gives None, the socket "".)
+        return address.name or ""
+
 
 class ServerEndpointTests(TestCase):
     """
@@ -335,6 +512,24 @@ class ServerEndpointTests(TestCase):
         self.successResultOf(endpoint.listen(protocol.ServerFactory()))
         self.assertEqual(len(memory.tcpServers), 1)
 
+
+    def test_probeInstallsNoReactor(self):
+        """
+        Asking whether the prompt ports can be used installs no reactor (an
+        application may install its own afterwards).
+        """
+        code = (
+            "import sys; from twisted_mysqlauth import server;"
+            " print(server._promptWritesSupported(), 'twisted.internet.reactor' in sys.modules)"
+        )
+        output = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
+        self.assertEqual(output.stdout.split(), ["True", "False"], output.stderr)
 
     def test_unknownTwisted(self):
         """

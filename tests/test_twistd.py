@@ -273,6 +273,70 @@ class TwistdTests(SynchronousTestCase):
         output = process.stdout.read().decode(errors="replace")
         self.assertIn("SIGHUP: reloaded 3 accounts (FLUSH PRIVILEGES)", output)
 
+    def tcpPort(self, process):
+        """
+        @return: the port C{tcp:0} got, from the server's log.
+        """
+        import re
+        import select
+
+        seen = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 0.5)
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen += chunk
+                found = re.search(rb"listening on tcp:0\S* \(127\.0\.0\.1 port (\d+)\)", seen)
+                if found:
+                    return int(found.group(1))
+        self.fail("no TCP port in the log: " + seen.decode(errors="replace"))
+
+    def tcpClient(self, user, password, sql, *options):
+        result = subprocess.run(
+            [MARIADB, "--no-defaults", "-h", "127.0.0.1", "-P", str(self.port), "-u", user,
+             f"-p{password}", *options, "-N", "-B", "-e", sql],
+            capture_output=True,
+            timeout=30,
+        )
+        if result.returncode != 0:
+            raise AssertionError(result.stderr.decode())
+        return result.stdout.decode().strip()
+
+    def test_tcpAndTLS(self):
+        """
+        Over TCP, with the listeners twistd makes by default (the prompt
+        ports): TLS and plain logins of each password method, caching_sha2
+        full authentication then its fast path, and a statement after each.
+        """
+        process = self.start("--listen", "tcp:0:interface=127.0.0.1")
+        self.port = self.tcpPort(process)
+        self.mariadb(
+            "root",
+            None,
+            "CREATE USER 'sha2'@'%' IDENTIFIED BY 's2pw'; "
+            "CREATE USER 'nat'@'%' IDENTIFIED WITH mysql_native_password BY 'natpw'; "
+            "CREATE USER 'sha256'@'%' IDENTIFIED WITH sha256_password BY '256pw'",
+        )
+        tls = ("--ssl",)
+        # Full authentication: the password in clear, so over TLS only.
+        self.assertEqual(self.tcpClient("sha2", "s2pw", "SELECT CURRENT_USER()", *tls), "sha2@%")
+        # Cached now: the fast path, over TLS and without.
+        self.assertEqual(self.tcpClient("sha2", "s2pw", "SELECT CURRENT_USER()", *tls), "sha2@%")
+        self.assertEqual(
+            self.tcpClient("sha2", "s2pw", "SELECT CURRENT_USER()", "--skip-ssl"), "sha2@%"
+        )
+        self.assertEqual(self.tcpClient("nat", "natpw", "SELECT CURRENT_USER()", *tls), "nat@%")
+        self.assertEqual(
+            self.tcpClient("nat", "natpw", "SELECT CURRENT_USER()", "--skip-ssl"), "nat@%"
+        )
+        self.assertEqual(self.tcpClient("sha256", "256pw", "SELECT 1+1", *tls), "2")
+        with self.assertRaises(AssertionError) as refused:
+            self.tcpClient("nat", "wrong", "SELECT 1", "--skip-ssl")
+        self.assertIn("ERROR 1045 (28000): Access denied for user 'nat'@'localhost'", str(refused.exception))
+
     def test_datadirInUse(self):
         """
         A second twistd on a datadir another one serves stops at once with

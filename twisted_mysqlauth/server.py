@@ -363,8 +363,14 @@ class _PromptWrites:
             # whose address the port has just made.
             self._inEvent = True
             accepted.append(self)
-            self._noDelay = server._noDelay
             self._peerAddress = server._peerAddress
+            if server._noDelay and not server._noDelayInherited:
+                # Once per port: do accepted sockets have the listening
+                # socket's TCP_NODELAY? (If not, setTcpNoDelay asks.)
+                server._noDelay = server._noDelayInherited = bool(
+                    sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                )
+            self._noDelay = server._noDelay
 
     def startWriting(self) -> None:
         if self._inEvent:
@@ -499,6 +505,7 @@ class _PromptAccepts:
 
     _accepted = None
     _noDelay = False
+    _noDelayInherited = False
     _peerAddress = None
 
     def createInternetSocket(self):
@@ -519,12 +526,16 @@ class _PromptAccepts:
                 try:
                     transport._acceptedEventEnded()
                 except BaseException:
-                    # Never let one connection's error close the port.
+                    # Never let one connection's error close the port, or
+                    # keep the connections after it from their writes.
                     self._logger.failure("error writing to a new connection")
-                    if not transport.disconnected:
-                        transport.stopReading()
-                        transport.stopWriting()
-                        transport.connectionLost(_failure.Failure())
+                    try:
+                        if not transport.disconnected:
+                            transport.stopReading()
+                            transport.stopWriting()
+                            transport.connectionLost(_failure.Failure())
+                    except BaseException:
+                        self._logger.failure("error closing a new connection")
 
 
 class PromptTCPServer(_PromptWrites, tcp.Server):
@@ -654,6 +665,12 @@ _TRANSPORT_INTERNALS = (
 )
 
 
+class _ProbeReactor:
+    """
+    The reactor of the transport L{_promptWritesSupported} looks at.
+    """
+
+
 def _promptWritesSupported() -> bool:
     """
     @return: whether this Twisted's transports have what the prompt ports
@@ -661,7 +678,9 @@ def _promptWritesSupported() -> bool:
     """
     probe = tcp.Server.__new__(tcp.Server)
     try:
-        abstract.FileDescriptor.__init__(probe)
+        # (A reactor of its own: FileDescriptor would otherwise import, and
+        # so install, the default reactor.)
+        abstract.FileDescriptor.__init__(probe, reactor=_ProbeReactor())
     except Exception:
         return False
     return all(hasattr(probe, name) for name in _TRANSPORT_INTERNALS) and hasattr(
