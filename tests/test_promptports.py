@@ -531,6 +531,31 @@ class ServerEndpointTests(TestCase):
         )
         self.assertEqual(output.stdout.split(), ["True", "False"], output.stderr)
 
+    def test_newerTwisted(self):
+        """
+        A Twisted released after the last one the prompt ports were checked
+        with gets the stock ports, and L{whyNoPromptPorts} says why.
+        """
+        import twisted
+        from incremental import Version
+
+        from twisted.internet import reactor as globalReactor
+
+        from twisted_mysqlauth import server
+
+        self.assertIsNone(server.whyNoPromptPorts(globalReactor))
+        year, month = server.PROMPT_PORTS_CHECKED_UP_TO
+        self.patch(twisted, "version", Version("Twisted", year, month + 1, 0))
+        self.assertEqual(
+            server.whyNoPromptPorts(globalReactor),
+            f"Twisted {year}.{month + 1}.0 is newer than the releases they were checked with "
+            f"(up to {year}.{month})",
+        )
+        endpoint = serverEndpoint(globalReactor, "tcp:0:interface=127.0.0.1")
+        port = self.successResultOf(endpoint.listen(protocol.ServerFactory()))
+        self.addCleanup(port.stopListening)
+        self.assertIs(type(port), tcp.Port)
+
     def test_unknownTwisted(self):
         """
         A Twisted whose transports lack what the prompt ports use gets the

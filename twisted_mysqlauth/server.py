@@ -642,11 +642,37 @@ def promptPortsAvailable(reactor: Any) -> bool:
     """
     @return: whether L{serverEndpoint} gives C{reactor}'s C{tcp:} and
         C{unix:} listeners the prompt ports (a POSIX reactor, and a Twisted
-        whose transports have what they use), rather than the stock ones.
+        whose transports they were checked with), rather than the stock
+        ones.
     """
+    return whyNoPromptPorts(reactor) is None
+
+
+#: The last Twisted release (year, month) whose transports the prompt ports
+#: were checked with: the test suite, with the prompt-port tests, passed on
+#: every release from 22.10 to this one. A later release gets the stock
+#: ports until it has been checked too (then raise this).
+PROMPT_PORTS_CHECKED_UP_TO = (26, 10)
+
+
+def whyNoPromptPorts(reactor: Any) -> Optional[str]:
+    """
+    @return: why L{serverEndpoint} would give C{reactor} the stock ports,
+        or L{None} if it gives the prompt ports.
+    """
+    from twisted import version
     from twisted.internet.posixbase import PosixReactorBase
 
-    return isinstance(reactor, PosixReactorBase) and _promptWritesSupported()
+    if not isinstance(reactor, PosixReactorBase):
+        return f"the reactor {type(reactor).__name__} is not a POSIX one"
+    if (version.major, version.minor) > PROMPT_PORTS_CHECKED_UP_TO:
+        return (
+            f"Twisted {version.short()} is newer than the releases they were checked with "
+            f"(up to {PROMPT_PORTS_CHECKED_UP_TO[0]}.{PROMPT_PORTS_CHECKED_UP_TO[1]})"
+        )
+    if not _promptWritesSupported():
+        return f"Twisted {version.short()}'s transports lack what they use"
+    return None
 
 
 #: The parts of Twisted's POSIX transports that L{_PromptWrites} relies on

@@ -639,15 +639,13 @@ class MySQLAuthService(MultiService):
             L{serverEndpoint} unless C{--stock-ports} (or a Twisted whose
             transports lack what they use, which is logged) says otherwise.
         """
-        from twisted_mysqlauth.server import promptPortsAvailable, serverEndpoint
+        from twisted_mysqlauth.server import serverEndpoint, whyNoPromptPorts
 
         if self.settings.stockPorts:
             return serverFromString
-        if not promptPortsAvailable(self.reactor):
-            self._log.info(
-                "listening with Twisted's stock ports: the prompt ports need a POSIX "
-                "reactor and the Twisted transports they were checked with"
-            )
+        why = whyNoPromptPorts(self.reactor)
+        if why is not None:
+            self._log.info("listening with Twisted's stock ports, not the prompt ports: {why}", why=why)
             return serverFromString
         return serverEndpoint
 
