@@ -156,6 +156,17 @@ class PromptPortsMixin:
         What C{dataReceived} writes arrives, in order with what
         C{connectionMade} wrote.
         """
+        yield self.upperCaseExchange()
+
+    @defer.inlineCallbacks
+    def upperCaseExchange(self):
+        """
+        A server that writes C{>} when the client connects and answers each
+        read in upper case, closing after a read that ends with C{.}.
+
+        @return: (a Deferred firing with) its factory, once the client
+            received C{>ABC.} for C{abc.}.
+        """
 
         def dataReceived(p, data):
             p.transport.write(data.upper())
@@ -167,6 +178,7 @@ class PromptPortsMixin:
         )
         received = yield self.exchange(factory, b"abc.")
         self.assertEqual(received, b">ABC.")
+        return factory
 
     @defer.inlineCallbacks
     def test_largeWrite(self):
@@ -260,17 +272,7 @@ class PromptPortsMixin:
             return addWriter(selectable)
 
         self.patch(reactor, "addWriter", recordingAddWriter)
-
-        def dataReceived(p, data):
-            p.transport.write(data.upper())
-            if data.endswith(b"."):
-                p.transport.loseConnection()
-
-        factory = ScriptedFactory(
-            connectionMade=lambda p: p.transport.write(b">"), dataReceived=dataReceived
-        )
-        received = yield self.exchange(factory, b"abc.")
-        self.assertEqual(received, b">ABC.")
+        factory = yield self.upperCaseExchange()
         server = factory.connections[0].transport
         self.assertEqual(server in registered, self.stock)
 
