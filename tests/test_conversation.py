@@ -29,7 +29,7 @@ from twisted_mysqlauth.accounts.memory import InMemoryAccountStore
 from twisted_mysqlauth.accounts.model import Account
 from twisted_mysqlauth.bootstrap import BootstrapSession
 from twisted_mysqlauth.sql.executor import Executor
-from twisted_mysqlauth.auth.base import ReadMore, SendMoreData, TryLogin
+from twisted_mysqlauth.auth.base import ReadMore, TryLogin
 from twisted_mysqlauth.auth.native import theNativePasswordMethod
 from twisted_mysqlauth.auth.registry import MethodRegistry
 from twisted_mysqlauth.interfaces import IAuthChannel, IAuthExchange, IAuthMethod

@@ -459,7 +459,6 @@ class HostAllowedTests(SynchronousTestCase):
         directory = directory.withChanges([PutAccount(account("w", "%"))])
         self.assertTrue(directory.hostAllowed(remote("192.0.2.1")))
 
-
     def test_unlistedAddressTriesFew(self):
         """
         Among thousands of distinct wildcard and network hosts, a client

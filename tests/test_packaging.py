@@ -52,11 +52,13 @@ class WheelTests(SynchronousTestCase):
             ROOT,
             source,
             ignore=shutil.ignore_patterns(
-                ".git", ".venv", ".tox", "_trial_temp*", "build", "dist", "*.egg-info", "_build", "__pycache__", "bench"
+                ".git", ".venv", ".tox", "_trial_temp*", "build", "dist", "*.egg-info", "_build",
+                "__pycache__", "bench",
             ),
         )
         result = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, source],
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out,
+             source],
             capture_output=True,
             timeout=300,
         )

@@ -110,7 +110,6 @@ class HandshakeV10Tests(SynchronousTestCase):
         self.assertEqual(greeting.toWire(), expected)
         self.assertEqual(HandshakeV10.fromWire(expected), greeting)
 
-
     def test_greetingPayload(self):
         """
         L{greetingPayload} makes the bytes of L{HandshakeV10.toWire}, for
@@ -290,7 +289,6 @@ class HandshakeResponseTests(SynchronousTestCase):
         response = HandshakeResponse41.fromWire(tampered, C.SERVER_CAPABILITIES, header)
         self.assertEqual(response.capabilities, self.caps | C.CLIENT_SSL)
         self.assertEqual(response.username, b"alice")
-
 
     def test_attributesRead(self):
         """

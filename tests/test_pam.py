@@ -496,7 +496,8 @@ class VariablesTests(SynchronousTestCase):
         """
         options = Options()
         options.parseOptions(
-            ["--set-variable", "authentication_pam_pool_size=4", "--set-variable", "pam-use-cleartext-plugin=ON"]
+            ["--set-variable", "authentication_pam_pool_size=4",
+             "--set-variable", "pam-use-cleartext-plugin=ON"]
         )
         self.assertEqual(
             options["settings"].pluginVariables,
@@ -616,8 +617,12 @@ class PoolTests(TestCase):
         _skipWithoutPAM()
         self.confdir = tempfile.mkdtemp(prefix="mysqlauth-pampool-")
         self.addCleanup(shutil.rmtree, self.confdir, True)
-        pamtools.writeService(self.confdir, "permit", ("auth required pam_permit.so", "account required pam_permit.so"))
-        pamtools.writeService(self.confdir, "deny", ("auth required pam_deny.so", "account required pam_permit.so"))
+        pamtools.writeService(
+            self.confdir, "permit", ("auth required pam_permit.so", "account required pam_permit.so")
+        )
+        pamtools.writeService(
+            self.confdir, "deny", ("auth required pam_deny.so", "account required pam_permit.so")
+        )
         pamtools.writeService(
             self.confdir, "noacct", ("auth required pam_permit.so", "account required pam_deny.so")
         )
@@ -931,7 +936,9 @@ class ServiceShutdownTests(TestCase):
 
         confdir = tempfile.mkdtemp(prefix="mysqlauth-pamsvc-")
         self.addCleanup(shutil.rmtree, confdir, True)
-        pamtools.writeService(confdir, "permit", ("auth required pam_permit.so", "account required pam_permit.so"))
+        pamtools.writeService(
+            confdir, "permit", ("auth required pam_permit.so", "account required pam_permit.so")
+        )
         socketPath = os.path.join(confdir, "s.sock")
         settings = ServerSettings(
             datadir=os.path.abspath(self.mktemp()),

@@ -35,7 +35,7 @@ from tests import pamtools, realclients, test_proxy_integration
 from tests import test_socketauth_integration as osusers
 from twisted_mysqlauth.auth.pam import AuthenticationPAMMethod, MariaDBPAMMethod, PAMMethod
 from twisted_mysqlauth.auth.registry import MethodRegistry, discoverMethods
-from twisted_mysqlauth.testing import MySQLTestClient, ServerError
+from twisted_mysqlauth.testing import MySQLTestClient
 
 IDENTITY = "SELECT USER(), CURRENT_USER(), @@proxy_user, @@external_user"
 

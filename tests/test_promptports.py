@@ -398,7 +398,6 @@ class PromptTCPPortTests(PromptPortsMixin, TestCase):
     def peerOf(self, address):
         return (address.host, address.port)
 
-
     @defer.inlineCallbacks
     def test_noDelay(self):
         """
@@ -513,7 +512,6 @@ class ServerEndpointTests(TestCase):
         self.assertIsInstance(endpoint, TCP4ServerEndpoint)
         self.successResultOf(endpoint.listen(protocol.ServerFactory()))
         self.assertEqual(len(memory.tcpServers), 1)
-
 
     def test_probeInstallsNoReactor(self):
         """

@@ -1050,7 +1050,11 @@ class GarbageTests(ServerMixin, SynchronousTestCase):
             run()
             gc.collect()
             left = sorted(
-                {type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("twisted_mysqlauth")}
+                {
+                    type(o).__qualname__
+                    for o in gc.garbage
+                    if type(o).__module__.startswith("twisted_mysqlauth")
+                }
             )
         finally:
             gc.garbage.clear()

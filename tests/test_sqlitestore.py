@@ -205,7 +205,8 @@ class SQLiteAccountStoreTests(TestCase):
         """
         store = self.store()
         yield store.write([PutProxyGrant(OTHER_GRANT), PutProxyGrant(GRANT)])
-        yield store.write([PutProxyGrant(attr.evolve(OTHER_GRANT, withGrantOption=not OTHER_GRANT.withGrantOption))])
+        flipped = attr.evolve(OTHER_GRANT, withGrantOption=not OTHER_GRANT.withGrantOption)
+        yield store.write([PutProxyGrant(flipped)])
         snapshot = yield store.load()
         self.assertEqual([(g.proxy, g.proxied) for g in snapshot.proxyGrants],
                          [(OTHER_GRANT.proxy, OTHER_GRANT.proxied), (GRANT.proxy, GRANT.proxied)])

@@ -141,7 +141,9 @@ class TwistdTests(SynchronousTestCase):
         )
         self.assertEqual(self.mariadb("nat", "n4t", "SELECT CURRENT_USER()").strip(), "nat@localhost")
         error = self.mariadb("bob", "wrong", "SELECT 1", expectError=True)
-        self.assertIn("ERROR 1045 (28000): Access denied for user 'bob'@'localhost' (using password: YES)", error)
+        self.assertIn(
+            "ERROR 1045 (28000): Access denied for user 'bob'@'localhost' (using password: YES)", error
+        )
 
     def test_transactions(self):
         """

@@ -264,4 +264,3 @@ class PeerCredentialsChecker:
         if peer is None:
             return defer.fail(UnauthorizedLogin("no peer credentials"))
         return self.userName(peer.uid).addCallback(lambda name: name.encode("utf-8"))
-

@@ -364,12 +364,11 @@ class _PromptWrites:
             self._inEvent = True
             accepted.append(self)
             self._peerAddress = server._peerAddress
-            if server._noDelay and not server._noDelayInherited:
+            if server._noDelay and not server._noDelayChecked:
                 # Once per port: do accepted sockets have the listening
-                # socket's TCP_NODELAY? (If not, setTcpNoDelay asks.)
-                server._noDelay = server._noDelayInherited = bool(
-                    sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-                )
+                # socket's TCP_NODELAY? (If not, setTcpNoDelay sets it.)
+                server._noDelayChecked = True
+                server._noDelay = bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
             self._noDelay = server._noDelay
 
     def startWriting(self) -> None:
@@ -505,7 +504,7 @@ class _PromptAccepts:
 
     _accepted = None
     _noDelay = False
-    _noDelayInherited = False
+    _noDelayChecked = False
     _peerAddress = None
 
     def createInternetSocket(self):
@@ -676,8 +675,8 @@ def whyNoPromptPorts(reactor: Any) -> Optional[str]:
 
 
 #: The parts of Twisted's POSIX transports that L{_PromptWrites} relies on
-#: (checked with Twisted 26.10); without any of them the stock ports are
-#: used.
+#: (see L{PROMPT_PORTS_CHECKED_UP_TO}); without any of them the stock ports
+#: are used.
 _TRANSPORT_INTERNALS = (
     "_tempDataBuffer",
     "_tempDataLen",

@@ -239,7 +239,12 @@ class Options(usage.Options):
         ["defaults-file", None, None, "A my.cnf whose [mysqld] section sets options by MySQL's names."],
         ["tls-cert", None, None, "TLS certificate (PEM); default: generated in the datadir."],
         ["tls-key", None, None, "TLS private key (PEM); default: generated in the datadir."],
-        ["default-authentication-plugin", None, None, "The method that greets (default caching_sha2_password)."],
+        [
+            "default-authentication-plugin",
+            None,
+            None,
+            "The method that greets (default caching_sha2_password).",
+        ],
         ["connect-timeout", None, None, "Seconds a client has to log in (default 10)."],
         ["plugin-dir", None, None, "A folder of third-party auth-method dropins (MySQL's plugin_dir)."],
     ]
@@ -261,7 +266,8 @@ class Options(usage.Options):
         [
             "mysql-native-password-proxy-users",
             None,
-            "With --check-proxy-users: mysql_native_password logins proxy to the account their PROXY grant names.",
+            "With --check-proxy-users: mysql_native_password logins proxy to the account their "
+            "PROXY grant names.",
         ],
         [
             "sha256-password-proxy-users",
@@ -389,7 +395,6 @@ class Options(usage.Options):
                 settings.pluginLoad.append(parsed)
             else:
                 setattr(settings, attribute, parsed)
-
 
     def _checkVariables(self, settings: ServerSettings) -> None:
         """
@@ -636,8 +641,8 @@ class MySQLAuthService(MultiService):
     def _endpointMaker(self) -> Callable[[Any, str], Any]:
         """
         @return: what makes the listening endpoints: the prompt ports of
-            L{serverEndpoint} unless C{--stock-ports} (or a Twisted whose
-            transports lack what they use, which is logged) says otherwise.
+            L{serverEndpoint} unless C{--stock-ports} says otherwise, or
+            they cannot be used here (L{whyNoPromptPorts}; logged).
         """
         from twisted_mysqlauth.server import serverEndpoint, whyNoPromptPorts
 
@@ -840,5 +845,3 @@ def makeService(options: Options) -> MySQLAuthService:
     service = MySQLAuthService(options["settings"])
     service.reloadOnSIGHUP = True
     return service
-
-

@@ -206,5 +206,4 @@ class CachingSHA2PasswordMethod(StoredHashMethod):
         return CachingSHA2Exchange(context)
 
 
-
 theCachingSHA2PasswordMethod = CachingSHA2PasswordMethod()

@@ -182,7 +182,9 @@ def runTransaction(lib, channel, request):
     if confdir:
         if lib.startConfdir is None:
             return {"code": 4, "stage": "start", "reason": "this libpam has no pam_start_confdir"}
-        code = lib.startConfdir(service, user, ctypes.byref(conv), confdir.encode("utf-8"), ctypes.byref(handle))
+        code = lib.startConfdir(
+            service, user, ctypes.byref(conv), confdir.encode("utf-8"), ctypes.byref(handle)
+        )
     else:
         code = lib.bound.pam_start(service, user, ctypes.byref(conv), ctypes.byref(handle))
     if code != PAM_SUCCESS:

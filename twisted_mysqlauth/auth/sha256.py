@@ -79,5 +79,4 @@ class SHA256PasswordMethod(StoredHashMethod):
         return SHA256PasswordExchange(context)
 
 
-
 theSHA256PasswordMethod = SHA256PasswordMethod()
