@@ -55,6 +55,14 @@ signal.signal(signal.SIGUSR2, dump)
 """
 
 
+#: The servers measured, by --only name.
+LABELS = {
+    "ours": "twisted_mysqlauth",
+    "stockports": "twisted_mysqlauth, --stock-ports",
+    "floor": "Twisted floor",
+}
+
+
 def launch(kind: str, port: int, datadir: str, out: str, tmp: str) -> subprocess.Popen:
     env = dict(os.environ, OPCOUNT_OUT=out, PYTHONPATH=REPO)
     if kind == "floor":
@@ -123,8 +131,11 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=1000)
     parser.add_argument("--top", type=int, default=0, help="also list the functions with the most bytecodes")
     parser.add_argument("--datadir", help="a datadir with run.py's accounts (default: made in a temporary folder)")
-    parser.add_argument("--only", default="ours,stockports,floor")
+    parser.add_argument("--only", default="ours,stockports,floor", help=", ".join(LABELS))
     args = parser.parse_args()
+    unknown = [kind for kind in args.only.split(",") if kind not in LABELS]
+    if unknown:
+        parser.error(f"--only: unknown {', '.join(unknown)} (known: {', '.join(LABELS)})")
     import run as R
 
     R.buildLoadgen()
@@ -138,9 +149,7 @@ def main() -> None:
             datadir = R.Run.prepareOurDatadir(stub, "ours", init)["datadir"]
         for kind in args.only.split(","):
             rows = measure(kind, datadir, args.logins, tmp)
-            label = {"ours": "twisted_mysqlauth", "stockports": "twisted_mysqlauth, --stock-ports"}.get(
-                kind, "Twisted floor"
-            )
+            label = LABELS[kind]
             print(
                 f"{label}: {sum(r[0] for r in rows):,.0f} bytecodes and"
                 f" {sum(r[1] for r in rows):,.0f} Python calls per native login"

@@ -478,7 +478,6 @@ class OurServer(Server):
         label: str,
         extraOptions: tuple = (),
         concurrencies: tuple = CONCURRENCIES,
-        twistd: Optional[List[str]] = None,
     ) -> None:
         super().__init__(run)
         self.name = name
@@ -487,7 +486,6 @@ class OurServer(Server):
         self.label = label
         self.extraOptions = list(extraOptions)
         self.concurrencies = concurrencies
-        self.twistd = twistd or TWISTD
 
     def cases(self) -> List[dict]:
         return self._cases
@@ -497,7 +495,7 @@ class OurServer(Server):
 
     def command(self, port: int) -> List[str]:
         return [
-            *self.twistd,
+            *TWISTD,
             "-n",
             "--pidfile=",
             "-l",

@@ -17,7 +17,7 @@ from twisted.application.service import IServiceMaker
 from twisted.internet import defer
 from twisted.plugin import IPlugin, getPlugins
 from twisted.python import usage
-from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from twisted_mysqlauth import plugins
 from twisted_mysqlauth.accounts.model import ALL_PRIVILEGES, AccountName
@@ -414,16 +414,12 @@ class ServiceTests(TestCase):
     @defer.inlineCallbacks
     def test_promptPortsByDefault(self):
         """
-        The service listens with the prompt ports of L{serverEndpoint} (on
-        the Twisted releases they were checked with).
+        The service listens with the prompt ports of L{serverEndpoint}.
         """
-        from twisted.internet import reactor
+        from twisted_mysqlauth.server import PromptTCPPort, PromptUNIXPort
+        from tests.test_promptports import checkOnThisTwisted
 
-        from twisted_mysqlauth.server import PromptTCPPort, PromptUNIXPort, whyNoPromptPorts
-
-        why = whyNoPromptPorts(reactor)
-        if why is not None:
-            raise SkipTest(f"no prompt ports here: {why}")
+        checkOnThisTwisted(self)
         unixPort, tcpPort = yield self.listeningPorts()
         self.assertIsInstance(unixPort, PromptUNIXPort)
         self.assertIsInstance(tcpPort, PromptTCPPort)

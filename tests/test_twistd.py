@@ -293,6 +293,7 @@ class TwistdTests(SynchronousTestCase):
                 seen += chunk
                 found = re.search(rb"listening on tcp:0\S* \(127\.0\.0\.1 port (\d+)\)", seen)
                 if found:
+                    self.startLog = seen
                     return int(found.group(1))
         self.fail("no TCP port in the log: " + seen.decode(errors="replace"))
 
@@ -313,8 +314,14 @@ class TwistdTests(SynchronousTestCase):
         ports): TLS and plain logins of each password method, caching_sha2
         full authentication then its fast path, and a statement after each.
         """
+        from twisted.internet import reactor
+
+        from twisted_mysqlauth.server import whyNoPromptPorts
+
         process = self.start("--listen", "tcp:0:interface=127.0.0.1")
         self.port = self.tcpPort(process)
+        if whyNoPromptPorts(reactor) is None:
+            self.assertNotIn(b"listening with Twisted's stock ports", self.startLog)
         self.mariadb(
             "root",
             None,
