@@ -628,25 +628,17 @@ def serverEndpoint(reactor: Any, description: str) -> Any:
     normal Twisted ports and transports that send what a protocol writes at
     the end of the reactor event that wrote it (see L{_PromptWrites}),
     which takes 10 to 20 % off the CPU time of a MySQL login. Other endpoint
-    types, and other reactors, are L{serverFromString}'s.
+    types, and every endpoint where L{whyNoPromptPorts} gives a reason (not
+    a POSIX reactor, a Twisted they were not checked with), are
+    L{serverFromString}'s.
 
     @param reactor: the reactor.
     @param description: a Twisted server endpoint string.
     @return: an L{IStreamServerEndpoint}.
     """
-    if promptPortsAvailable(reactor):
+    if whyNoPromptPorts(reactor) is None:
         return serverFromString(_PromptListeningReactor(reactor), description)
     return serverFromString(reactor, description)
-
-
-def promptPortsAvailable(reactor: Any) -> bool:
-    """
-    @return: whether L{serverEndpoint} gives C{reactor}'s C{tcp:} and
-        C{unix:} listeners the prompt ports (a POSIX reactor, and a Twisted
-        whose transports they were checked with), rather than the stock
-        ones.
-    """
-    return whyNoPromptPorts(reactor) is None
 
 
 #: The last Twisted release (year, month) whose transports the prompt ports
