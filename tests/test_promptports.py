@@ -100,9 +100,9 @@ def checkOnThisTwisted(testCase):
         testCase.patch(server, "PROMPT_PORTS_CHECKED_UP_TO", running)
 
 
-class PromptPortsMixin:
+class ListeningMixin:
     """
-    Listen with L{serverEndpoint} and connect a client.
+    Listen with L{serverEndpoint} (or a stock port) and connect a client.
     """
 
     def setUp(self):
@@ -136,6 +136,13 @@ class PromptPortsMixin:
         received = yield client.done
         yield factory.closed
         return received
+
+
+class PromptPortsMixin(ListeningMixin):
+    """
+    The behaviour of a transport, on prompt ports and (for comparison) on
+    stock ones.
+    """
 
     @defer.inlineCallbacks
     def test_transport(self):
@@ -391,14 +398,10 @@ class PromptPortsMixin:
         self.assertEqual((yield client.done), b"hi")
 
 
-class PromptTCPPortTests(PromptPortsMixin, TestCase):
+class TCPAddressesMixin:
     """
-    L{PromptTCPPort} through C{serverEndpoint(reactor, "tcp:...")}.
+    Listen on a TCP port of 127.0.0.1 and connect to it.
     """
-
-    portClass = PromptTCPPort
-    transportClass = PromptTCPServer
-    initialNoDelay = sys.platform.startswith("linux")
 
     def description(self):
         return "tcp:0:interface=127.0.0.1"
@@ -407,11 +410,20 @@ class PromptTCPPortTests(PromptPortsMixin, TestCase):
         return f"tcp:127.0.0.1:{port.getHost().port}"
 
     def blockingConnect(self, port):
-        client = socket.create_connection(("127.0.0.1", port.getHost().port), timeout=10)
-        return client
+        return socket.create_connection(("127.0.0.1", port.getHost().port), timeout=10)
 
     def peerOf(self, address):
         return (address.host, address.port)
+
+
+class PromptTCPPortTests(TCPAddressesMixin, PromptPortsMixin, TestCase):
+    """
+    L{PromptTCPPort} through C{serverEndpoint(reactor, "tcp:...")}.
+    """
+
+    portClass = PromptTCPPort
+    transportClass = PromptTCPServer
+    initialNoDelay = sys.platform.startswith("linux")
 
     @defer.inlineCallbacks
     def test_noDelay(self):
@@ -436,18 +448,12 @@ class PromptTCPPortTests(PromptPortsMixin, TestCase):
         self.assertEqual(states, [self.initialNoDelay, True, False, True])
 
 
-class PromptTCPNoDelayTests(TestCase):
+class PromptTCPNoDelayTests(TCPAddressesMixin, ListeningMixin, TestCase):
     """
-    L{PromptTCPPort}'s C{TCP_NODELAY}, where accepted sockets do not
-    inherit it.
+    L{PromptTCPPort}'s check that accepted sockets inherit C{TCP_NODELAY}.
     """
 
-    setUp = PromptPortsMixin.setUp
-    stock = False
     portClass = PromptTCPPort
-    listen = PromptPortsMixin.listen
-    description = PromptTCPPortTests.description
-    clientDescription = PromptTCPPortTests.clientDescription
 
     @defer.inlineCallbacks
     def test_noDelayNotInherited(self):
@@ -588,9 +594,9 @@ class ServerEndpointTests(TestCase):
 
     def test_checkedWithThisTwisted(self):
         """
-        The running Twisted is one the prompt ports were checked with (else
-        twistd uses the stock ports: this suite, which tests the prompt
-        ports on it, is the check).
+        On a Twisted the prompt ports were checked with, the running
+        reactor gets them (on a newer one twistd uses the stock ports: this
+        suite, which tests the prompt ports on it, is the check).
         """
         from twisted import version
 
@@ -600,6 +606,9 @@ class ServerEndpointTests(TestCase):
                 "twistd mysqlauth uses the stock ports; if this suite passes on it, raise "
                 "twisted_mysqlauth.server.PROMPT_PORTS_CHECKED_UP_TO"
             )
+        if not isinstance(reactor, PosixReactorBase):
+            raise SkipTest("prompt ports need a POSIX reactor")
+        self.assertIsNone(server.whyNoPromptPorts(reactor))
 
     def test_unknownTwisted(self):
         """
