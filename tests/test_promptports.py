@@ -9,6 +9,7 @@ stock Twisted transport does.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
@@ -21,7 +22,7 @@ from zope.interface import implementer
 from twisted.internet import defer, protocol, reactor
 from twisted.internet import tcp, unix
 from twisted.internet.endpoints import clientFromString, connectProtocol, serverFromString
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IPullProducer
 from twisted.internet.threads import deferToThread
 from twisted.internet.posixbase import PosixReactorBase
@@ -398,6 +399,96 @@ class PromptPortsMixin(ListeningMixin):
         self.assertEqual((yield client.done), b"hi")
 
 
+    @defer.inlineCallbacks
+    def test_sendRefusedForNow(self):
+        """
+        When the kernel takes nothing of a write (C{EAGAIN}), it is sent
+        once the socket is writable, as by a stock transport.
+        """
+        refusals = []
+
+        def dataReceived(p, data):
+            p.transport.socket = FlakySocket(p.transport.socket, refusals, send=2)
+            p.transport.write(b"after a wait")
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        received = yield self.exchange(factory, b"x")
+        self.assertEqual(received, b"after a wait")
+        self.assertEqual(refusals, ["send", "send"])
+        factory.lost[0].trap(ConnectionDone)
+
+    @defer.inlineCallbacks
+    def test_sendFails(self):
+        """
+        A write the kernel refuses with an error loses the connection
+        (C{ConnectionLost}), as on a stock transport.
+        """
+        refusals = []
+
+        def dataReceived(p, data):
+            p.transport.socket = FlakySocket(
+                p.transport.socket, refusals, send=99, error=errno.ECONNRESET
+            )
+            p.transport.write(b"never arrives")
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        received = yield self.exchange(factory, b"x")
+        self.assertEqual(received, b"")
+        self.assertTrue(refusals)
+        factory.lost[0].trap(ConnectionLost)
+
+    @defer.inlineCallbacks
+    def test_repr(self):
+        """
+        A connection's repr names its protocol, its session number and the
+        port, while it is open and after it closed.
+        """
+        seen = []
+
+        def connectionMade(p):
+            seen.append(repr(p.transport))
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(connectionMade=connectionMade)
+        yield self.exchange(factory)
+        transport = factory.connections[0].transport
+        self.assertRegex(seen[0], r"^<ScriptedServer #0 on .+>$")
+        self.assertEqual(repr(transport), seen[0])
+        transport.repstr = "<renamed>"
+        self.assertEqual(repr(transport), "<renamed>")
+
+
+class FlakySocket:
+    """
+    A socket whose first few C{send} or C{recv} calls fail with C{error}
+    (recorded in C{refusals}); everything else is the real socket's.
+    """
+
+    def __init__(self, real, refusals, send=0, recv=0, error=errno.EAGAIN):
+        self._real = real
+        self._refusals = refusals
+        self._left = {"send": send, "recv": recv}
+        self._error = error
+
+    def _maybeRefuse(self, name):
+        if self._left[name] > 0:
+            self._left[name] -= 1
+            self._refusals.append(name)
+            raise OSError(self._error, os.strerror(self._error))
+
+    def send(self, data):
+        self._maybeRefuse("send")
+        return self._real.send(data)
+
+    def recv(self, size):
+        self._maybeRefuse("recv")
+        return self._real.recv(size)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
 class TCPAddressesMixin:
     """
     Listen on a TCP port of 127.0.0.1 and connect to it.
@@ -446,6 +537,46 @@ class PromptTCPPortTests(TCPAddressesMixin, PromptPortsMixin, TestCase):
 
         yield self.exchange(ScriptedFactory(connectionMade=connectionMade))
         self.assertEqual(states, [self.initialNoDelay, True, False, True])
+
+    @defer.inlineCallbacks
+    def test_readRefusedForNow(self):
+        """
+        A read that finds nothing after all (C{EAGAIN}) changes nothing: the
+        data is read on the next event. (TCP: a UNIX transport reads with
+        C{recvmsg}, its stock way.)
+        """
+        refusals = []
+
+        def connectionMade(p):
+            p.transport.socket = FlakySocket(p.transport.socket, refusals, recv=1)
+
+        def dataReceived(p, data):
+            p.transport.write(data.upper())
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(connectionMade=connectionMade, dataReceived=dataReceived)
+        received = yield self.exchange(factory, b"abc")
+        self.assertEqual(received, b"ABC")
+        self.assertEqual(refusals, ["recv"])
+
+    @defer.inlineCallbacks
+    def test_readFails(self):
+        """
+        A read that fails loses the connection (C{ConnectionLost}). (TCP,
+        as above.)
+        """
+        refusals = []
+
+        def connectionMade(p):
+            p.transport.socket = FlakySocket(
+                p.transport.socket, refusals, recv=1, error=errno.ECONNRESET
+            )
+
+        factory = ScriptedFactory(connectionMade=connectionMade)
+        received = yield self.exchange(factory, b"abc")
+        self.assertEqual(received, b"")
+        self.assertEqual(refusals, ["recv"])
+        factory.lost[0].trap(ConnectionLost)
 
 
 class PromptTCPNoDelayTests(TCPAddressesMixin, ListeningMixin, TestCase):

@@ -8,6 +8,7 @@ authenticated identity (bytes) or L{UnauthorizedLogin}.
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 from zope.interface import implementer
@@ -24,6 +25,11 @@ from twisted_mysqlauth.credentials import (
     INativePasswordResponse,
 )
 from twisted_mysqlauth.interfaces import IPasswordMethod
+
+
+#: The stage-2 digest of a stored native hash, kept for the accounts that
+#: log in (it is the stored value itself, decoded: nothing more secret).
+_nativeStage2 = functools.lru_cache(maxsize=4096)(hashing.nativeStage2)
 
 
 @implementer(ICredentialsChecker)
@@ -70,7 +76,7 @@ class AccountPasswordChecker:
             return False
         if not authString:
             return hmac.compare_digest(credentials.response, b"")
-        stage2 = hashing.nativeStage2(authString)
+        stage2 = _nativeStage2(authString)
         if stage2 is None or not credentials.response:
             return False
         return credentials.checkStage2(stage2)

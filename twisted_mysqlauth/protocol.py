@@ -453,7 +453,7 @@ class MySQLServerProtocol(Protocol):
         self._handshakeResponseReceived(payload, self._sslHeader)
 
     def _state_auth(self, payload: bytes) -> None:
-        self._runStep(lambda: self._exchange.responseReceived(payload))
+        self._runStep(self._exchange.responseReceived, payload)
 
     def _state_checking(self, payload: bytes) -> None:
         if self._reader is not None:
@@ -496,9 +496,6 @@ class MySQLServerProtocol(Protocol):
 
     def _handshakeResponseReceived(self, payload: bytes, header: Optional[bytes]) -> None:
         config = self.factory.config
-        if header is None and len(payload) >= 4:
-            # MySQL formats errors by the flags it has read so far.
-            self.clientCapabilities = int.from_bytes(payload[:4], "little")
         try:
             (
                 capabilities,
@@ -511,6 +508,9 @@ class MySQLServerProtocol(Protocol):
                 attributes,
             ) = parseHandshakeResponse(payload, self._capabilities, header)
         except Truncated:
+            if header is None and len(payload) >= 4:
+                # MySQL formats errors by the flags it has read so far.
+                self.clientCapabilities = int.from_bytes(payload[:4], "little")
             self._fail(errors.HandshakeError())
             return
         self.clientCapabilities = capabilities
@@ -577,7 +577,7 @@ class MySQLServerProtocol(Protocol):
             self._answerPendingScramble = (
                 clientPlugin == "caching_sha2_password" and len(authResponse) == 32
             )
-            self._runStep(lambda: exchange.responseReceived(b""))
+            self._runStep(exchange.responseReceived, b"")
             return
         data = exchange.initialData()
         # (isinstance of Deferred, an ABC, is slow: bytes are checked first.)
@@ -609,7 +609,7 @@ class MySQLServerProtocol(Protocol):
         if self.attempt.clientPluginName == clientPluginName and sameData:
             # The client already answered with the right plugin over the
             # same data: go on with what it sent (no switch).
-            self._runStep(lambda: exchange.responseReceived(authResponse))
+            self._runStep(exchange.responseReceived, authResponse)
             return
         self._send(AuthSwitchRequest(clientPluginName.encode("ascii"), data).toWire())
         if resume:
@@ -636,14 +636,14 @@ class MySQLServerProtocol(Protocol):
 
     # -- steps -----------------------------------------------------------------
 
-    def _runStep(self, produce) -> None:
-        # What maybeDeferred(produce).addCallbacks(self._stepReady,
-        # self._stepFailed).addErrback(self._unexpected) does, without the
-        # Deferreds when the step is ready at once (the built-in methods'
-        # steps always are).
+    def _runStep(self, produce, argument) -> None:
+        # What maybeDeferred(produce, argument).addCallbacks(
+        # self._stepReady, self._stepFailed).addErrback(self._unexpected)
+        # does, without the Deferreds when the step is ready at once (the
+        # built-in methods' steps always are).
         self._busy = True
         try:
-            step = produce()
+            step = produce(argument)
         except BaseException:
             step = Failure()
         if step.__class__ not in _READY_STEPS and isinstance(step, defer.Deferred):
@@ -770,7 +770,7 @@ class MySQLServerProtocol(Protocol):
                 )
             self._refuse(self._method)
             return
-        self._runStep(lambda: self._exchange.loginFailed(reason))
+        self._runStep(self._exchange.loginFailed, reason)
 
     def _refuse(self, method) -> None:
         attempt = self.attempt

@@ -119,7 +119,9 @@ class MySQLRealm:
             raise LoginDenied("no such account")
         authenticatedAs = avatarId.decode("utf-8", "replace")
         proxied: Optional[Account] = None
-        if self._serverChooses(attempt, account):
+        if getattr(attempt.server, "checkProxyUsers", False) and self._serverChooses(
+            attempt, account
+        ):
             proxied = self._serverChosen(self._directory(), account, attempt.client)
         elif authenticatedAs != account.user:
             proxied = self._proxied(self._directory(), account, authenticatedAs, attempt.client)

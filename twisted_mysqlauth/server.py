@@ -28,10 +28,12 @@ import itertools
 import os
 import socket
 import sys
+from errno import EWOULDBLOCK
 from typing import Any, Callable, Optional
 
 from twisted.cred.portal import Portal
-from twisted.internet import abstract, error as _error, tcp
+from twisted.internet import abstract, error as _error, main as _main, tcp
+from twisted.internet.address import IPv6Address
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
@@ -356,6 +358,12 @@ class _PromptWrites:
 
     def __init__(self, sock, protocol, client, server, sessionno, reactor):
         super().__init__(sock, protocol, client, server, sessionno, reactor)
+        self._joinAcceptEvent(server, sock)
+
+    def _joinAcceptEvent(self, server, sock) -> None:
+        """
+        Made by C{server}: join the accept event it is in, if any.
+        """
         accepted = getattr(server, "_accepted", None)
         if accepted is not None:
             # Made in a port's accept event: what connectionMade writes is
@@ -403,7 +411,7 @@ class _PromptWrites:
             return super().doRead()
         self._inEvent = True
         try:
-            why = super().doRead()
+            why = self._readSome()
         finally:
             self._inEvent = False
         if self._writesPending:
@@ -414,6 +422,19 @@ class _PromptWrites:
             else:
                 self._writePromptly()
         return why
+
+    def _readSome(self):
+        """
+        Read once, as the transport's own C{doRead} does.
+        """
+        return super().doRead()
+
+    def _sendSome(self, data: bytes):
+        """
+        Send as much of C{data} as the kernel takes, as the transport's own
+        C{writeSomeData} does.
+        """
+        return self.writeSomeData(data)
 
     def _acceptedEventEnded(self) -> None:
         """
@@ -438,7 +459,7 @@ class _PromptWrites:
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             self._tempDataBuffer = []
             self._tempDataLen = 0
-            why = self.writeSomeData(data)
+            why = self._sendSome(data)
             if why.__class__ is int:
                 if why < len(data):
                     self.dataBuffer = data
@@ -537,6 +558,12 @@ class _PromptAccepts:
                         self._logger.failure("error closing a new connection")
 
 
+def _globalReactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor
+
+
 class PromptTCPServer(_PromptWrites, tcp.Server):
     """
     A TCP server transport that writes at the end of each event (see
@@ -544,6 +571,62 @@ class PromptTCPServer(_PromptWrites, tcp.Server):
     has C{TCP_NODELAY} set on Linux, where accepted sockets inherit it:
     C{setTcpNoDelay(True)} then costs no system call.
     """
+
+    def __init__(self, sock, protocol, client, server, sessionno, reactor):
+        # tcp.Server.__init__, with tcp.Connection's and FileDescriptor's,
+        # in one frame; the text of repr() is made only when asked for.
+        self.reactor = reactor or _globalReactor()
+        self._tempDataBuffer = []
+        self._tempDataLen = 0
+        self.socket = sock
+        sock.setblocking(False)
+        self.fileno = sock.fileno
+        self.protocol = protocol
+        if len(client) != 2:
+            self._addressType = IPv6Address
+        self.server = server
+        self.client = client
+        self.sessionno = sessionno
+        self.hostname = hostname = client[0]
+        self.logstr = f"{self._getLogPrefix(protocol)},{sessionno},{hostname}"
+        self._repr = (protocol.__class__.__name__, sessionno, server._realPortNumber)
+        self.startReading()
+        self.connected = 1
+        self._joinAcceptEvent(server, sock)
+
+    @property
+    def repstr(self) -> str:
+        parts = self._repr
+        if parts.__class__ is str:
+            return parts
+        return "<{} #{} on {}>".format(*parts)
+
+    @repstr.setter
+    def repstr(self, text: str) -> None:
+        self._repr = text
+
+    def _readSome(self):
+        # tcp.Connection.doRead and _dataReceived in one frame.
+        try:
+            data = self.socket.recv(self.bufferSize)
+        except OSError as e:
+            return None if e.args[0] == EWOULDBLOCK else _main.CONNECTION_LOST
+        if not data:
+            return _main.CONNECTION_DONE
+        self.protocol.dataReceived(data)
+        return None
+
+    def _sendSome(self, data: bytes):
+        # The usual case of tcp.Connection.writeSomeData: a small write the
+        # kernel takes at once. Any error is left to writeSomeData, which
+        # sends again and classifies it (EINTR, EWOULDBLOCK, a lost
+        # connection).
+        if len(data) <= self.SEND_LIMIT:
+            try:
+                return self.socket.send(data)
+            except OSError:
+                pass
+        return self.writeSomeData(data)
 
 
 class PromptTCPPort(_PromptAccepts, tcp.Port):

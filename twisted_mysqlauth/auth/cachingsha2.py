@@ -145,10 +145,7 @@ class CachingSHA2Exchange(SHA2PasswordExchange):
     """
 
     requestKeyByte = SHA2_REQUEST_PUBLIC_KEY
-
-    def __init__(self, attempt: LoginAttempt) -> None:
-        super().__init__(attempt)
-        self._state = "scramble"
+    _state = "scramble"
 
     def responseReceived(self, data: bytes):
         if self._state == "scramble":

@@ -78,7 +78,11 @@ class MethodRegistry:
         @param name: a plugin name or alias (case-insensitive).
         @return: the method or L{None}.
         """
-        return self._byName.get(name.lower())
+        # (Names are kept in lower case, as servers and clients send them.)
+        method = self._byName.get(name)
+        if method is None:
+            method = self._byName.get(name.lower())
+        return method
 
     def canonicalName(self, name: str) -> Optional[str]:
         """
