@@ -398,7 +398,6 @@ class PromptPortsMixin(ListeningMixin):
         factory.lost[0].trap(ConnectionDone)
         self.assertEqual((yield client.done), b"hi")
 
-
     @defer.inlineCallbacks
     def test_sendRefusedForNow(self):
         """
