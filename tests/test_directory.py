@@ -282,6 +282,76 @@ class LookupTests(SynchronousTestCase):
                         (sorted(accounts), user, client),
                     )
 
+    def test_answersKept(self):
+        """
+        The answer for a user name and client is worked out once per
+        directory, then kept.
+        """
+        directory = directoryOf(account("u", "%"), account("u", "localhost"))
+        chosen = []
+        choose = directory._choose
+
+        def counting(user, client):
+            chosen.append((user, client))
+            return choose(user, client)
+
+        directory._choose = counting
+        first = directory.lookup("u", LOOPBACK)
+        self.assertEqual(first.name, AccountName("u", "localhost"))
+        self.assertIs(directory.lookup("u", LOOPBACK), first)
+        self.assertIs(directory.lookup("u", LOOPBACK), first)
+        self.assertIsNone(directory.lookup("nobody", LOOPBACK))
+        self.assertIsNone(directory.lookup("nobody", LOOPBACK))
+        self.assertEqual(chosen, [("u", LOOPBACK), ("nobody", LOOPBACK)])
+
+    def test_keptPerClientAddress(self):
+        """
+        Answers are kept by every part of the client address: the same
+        host name from a UNIX socket, over loopback or from elsewhere can
+        match different accounts.
+        """
+        directory = directoryOf(
+            account("u", "%"), account("u", "127.0.0.1"), account("u", "web")
+        )
+        lookups = [
+            (SOCKET, "%"),
+            (LOOPBACK, "127.0.0.1"),
+            (ClientAddress("localhost", "::1"), "%"),
+            (remote("10.0.0.1", "web"), "web"),
+            (remote("10.0.0.1"), "%"),
+        ]
+        for _ in range(2):
+            for client, host in lookups:
+                self.assertEqual(directory.lookup("u", client).host, host, client)
+
+    def test_changesAnsweredAfresh(self):
+        """
+        A directory derived with changes answers from its own accounts, not
+        from what the one it came from kept.
+        """
+        before = directoryOf(account("u", "%"))
+        self.assertEqual(before.lookup("u", LOOPBACK).host, "%")
+        after = before.withChanges([PutAccount(account("u", "localhost"))])
+        self.assertEqual(after.lookup("u", LOOPBACK).host, "localhost")
+        gone = after.withChanges(
+            [DeleteAccount(AccountName("u", "localhost")), DeleteAccount(AccountName("u", "%"))]
+        )
+        self.assertIsNone(gone.lookup("u", LOOPBACK))
+        self.assertEqual(before.lookup("u", LOOPBACK).host, "%")
+
+    def test_keptBounded(self):
+        """
+        A directory keeps at most L{directoryModule.LOOKUPS_KEPT} answers
+        (a client may send any number of user names), and answers rightly
+        after dropping them.
+        """
+        self.patch(directoryModule, "LOOKUPS_KEPT", 3)
+        directory = directoryOf(account("", "%"), account("u", "%"))
+        for i in range(10):
+            self.assertEqual(directory.lookup(f"n{i}", LOOPBACK).user, "")
+            self.assertLessEqual(len(directory._lookups), 3)
+        self.assertEqual(directory.lookup("u", LOOPBACK).user, "u")
+
 
 _built = {}
 
@@ -345,8 +415,10 @@ class LookupCostTests(SynchronousTestCase):
         Assert that looking up C{user} from C{client} gives equal accounts
         in both directories and tries the same number of host patterns.
         """
-        smallResult, smallCost = self.counter.count(self.small.lookup, user, client)
-        largeResult, largeCost = self.counter.count(self.large.lookup, user, client)
+        # (_choose: the work of a lookup whose answer is not kept yet.)
+        smallResult, smallCost = self.counter.count(self.small._choose, user, client)
+        largeResult, largeCost = self.counter.count(self.large._choose, user, client)
+        self.assertEqual(self.large.lookup(user, client), largeResult)
         self.assertEqual(smallResult, largeResult)
         self.assertEqual(smallCost, largeCost)
         return smallCost

@@ -34,6 +34,40 @@ from twisted_mysqlauth.wire.types import PayloadReader, Truncated, lenencBytes, 
 NONCE = bytes(range(0x41, 0x41 + 20))
 
 
+def readHandshakeResponse(payload, serverCapabilities):
+    """
+    A handshake response read field by field with a L{PayloadReader}: the
+    reference L{parseHandshakeResponse} is checked against.
+    """
+    if len(payload) < 32:
+        raise Truncated("short")
+    reader = PayloadReader(payload)
+    clientCaps = reader.int4()
+    maxPacket = reader.int4()
+    charset = reader.int1()
+    reader.fixed(23)
+    if not clientCaps & C.CLIENT_PROTOCOL_41:
+        raise Truncated("pre-4.1")
+    caps = clientCaps & serverCapabilities
+    username = reader.nulTerminated()
+    if caps & C.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA:
+        authResponse = reader.lenencBytes()
+    elif caps & C.CLIENT_SECURE_CONNECTION:
+        authResponse = reader.fixed(reader.int1())
+    else:
+        authResponse = reader.nulTerminatedOrRest()
+    database = reader.nulTerminatedOrRest() if caps & C.CLIENT_CONNECT_WITH_DB else None
+    pluginName = None
+    if caps & C.CLIENT_PLUGIN_AUTH and not reader.atEnd():
+        pluginName = reader.nulTerminatedOrRest()
+    block = b""
+    if caps & C.CLIENT_CONNECT_ATTRS and not reader.atEnd():
+        block = reader.lenencBytes()
+    if len(username) >= 2 and username.startswith(b"'") and username.endswith(b"'"):
+        username = username[1:-1]
+    return clientCaps, maxPacket, charset, username, authResponse, database, pluginName, block
+
+
 class LengthEncodedTests(SynchronousTestCase):
     """
     Tests for length-encoded integers and strings.
@@ -355,6 +389,63 @@ class HandshakeResponseTests(SynchronousTestCase):
         )
         self.assertEqual(parseHandshakeResponse(payload, C.SERVER_CAPABILITIES)[-1], block)
         self.assertRaises(Truncated, HandshakeResponse41.fromWire, payload, C.SERVER_CAPABILITIES)
+
+    def test_agreesWithReader(self):
+        """
+        L{parseHandshakeResponse}, written for speed, reads every field as
+        a plain L{PayloadReader} does, and refuses (L{Truncated}) exactly
+        what it refuses: one- and three-byte lengths, a plugin name with or
+        without its NUL, each combination of optional fields, and every
+        truncation of each.
+        """
+        L = C.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+        S = C.CLIENT_SECURE_CONNECTION
+        base = C.CLIENT_PROTOCOL_41
+        checked = 0
+        for authFlags in (L | S, S, 0):
+            for extra in (0, C.CLIENT_CONNECT_WITH_DB, C.CLIENT_PLUGIN_AUTH,
+                          C.CLIENT_CONNECT_WITH_DB | C.CLIENT_PLUGIN_AUTH | C.CLIENT_CONNECT_ATTRS,
+                          C.CLIENT_PLUGIN_AUTH | C.CLIENT_CONNECT_ATTRS):
+                caps = base | authFlags | extra
+                for auth in (b"", b"x" * 20, b"y" * 250, b"z" * 251, b"w" * 300):
+                    if not authFlags & L and len(auth) > 255:
+                        continue
+                    if not authFlags and b"\x00" in auth:
+                        continue
+                    for block, pluginEnd in ((b"", b"\x00"), (b"\x01a\x01b", b"\x00"),
+                                             (b"\x03key" + b"\xfc\x2c\x01" + b"v" * 300, b"\x00"),
+                                             (b"", b"")):
+                        payload = caps.to_bytes(4, "little") + b"\x00" * 28 + b"'u'\x00"
+                        if authFlags & L:
+                            payload += lenencBytes(auth)
+                        elif authFlags & S:
+                            payload += bytes([len(auth)]) + auth
+                        else:
+                            payload += auth + b"\x00"
+                        if extra & C.CLIENT_CONNECT_WITH_DB:
+                            payload += b"db\x00"
+                        if extra & C.CLIENT_PLUGIN_AUTH:
+                            payload += b"caching_sha2_password" + pluginEnd
+                        if extra & C.CLIENT_CONNECT_ATTRS:
+                            payload += lenencBytes(block)
+                        for cut in range(len(payload) + 1):
+                            self.assertSameReading(payload[:cut])
+                            checked += 1
+        self.assertGreater(checked, 10000)
+
+    def assertSameReading(self, payload):
+        """
+        Assert that L{parseHandshakeResponse} and a L{PayloadReader} read
+        C{payload} alike.
+        """
+        try:
+            expected = readHandshakeResponse(payload, C.SERVER_CAPABILITIES)
+        except Truncated:
+            self.assertRaises(Truncated, parseHandshakeResponse, payload, C.SERVER_CAPABILITIES)
+        else:
+            self.assertEqual(
+                parseHandshakeResponse(payload, C.SERVER_CAPABILITIES), expected, payload
+            )
 
     def test_attributesPastPayload(self):
         """

@@ -96,6 +96,9 @@ def _ipClientAddress(ip: str) -> ClientAddress:
 #: The OK that ends a login.
 _LOGIN_OK = OKPacket().toWire()
 
+#: That OK framed, by sequence id.
+_LOGIN_OK_FRAMES = tuple(encodePacket(seq, _LOGIN_OK)[0] for seq in range(256))
+
 #: First bytes a client would take for something else than plugin data:
 #: OK, the AuthMoreData prefix itself, an AuthSwitchRequest, ERR.
 _AMBIGUOUS_FIRST_BYTES = frozenset((0x00, 0x01, 0xFE, 0xFF))
@@ -317,7 +320,8 @@ class MySQLServerProtocol(Protocol):
 
     def connectionLost(self, reason=None) -> None:
         previous, self._state = self._state, "closed"
-        self._cancelTimeout()
+        if self._timeoutCall is not None:
+            self._cancelTimeout()
         if self._channel is not None:
             # Whoever keeps the channel (the attempt, credentials) no longer
             # reaches this connection: nothing for the garbage collector.
@@ -818,7 +822,9 @@ class MySQLServerProtocol(Protocol):
         self._state = "command"
         self._decoder.maxPacketSize = config.maxAllowedPacket
         if extra is None:
-            self._send(_LOGIN_OK)
+            seq = self._seq
+            self.transport.write(_LOGIN_OK_FRAMES[seq])
+            self._seq = (seq + 1) & 0xFF
         else:
             # The AuthMoreData (0x01 + extra) and the OK in one write.
             first, seq = encodePacket(self._seq, b"\x01" + extra)

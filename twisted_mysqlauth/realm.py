@@ -81,6 +81,12 @@ SERVER_MAPPED_METHODS = {
 }
 
 
+def _nothingToLogOut() -> None:
+    """
+    The logout of a L{MySQLRealm} avatar: it holds nothing to release.
+    """
+
+
 @implementer(IRealm)
 class MySQLRealm:
     """
@@ -152,7 +158,7 @@ class MySQLRealm:
             secure=attempt.secure,
             passwordUsed=attempt.passwordUsed,
         )
-        return IMySQLAvatar, avatar, lambda: None
+        return IMySQLAvatar, avatar, _nothingToLogOut
 
     def _directory(self) -> Any:
         if self.accounts is None:

@@ -351,6 +351,11 @@ def _increment(counts: Dict[str, int], key: str, delta: int) -> None:
         del counts[key]
 
 
+#: How many answers of L{AccountDirectory.lookup} a directory keeps (all are
+#: dropped when there would be more).
+LOOKUPS_KEPT = 8192
+
+
 class AccountDirectory:
     """
     An immutable, indexed view of all accounts and proxy grants: what
@@ -384,6 +389,9 @@ class AccountDirectory:
         self._grantsByProxy = grantsByProxy
         self._sortedAccounts: Optional[Tuple[Account, ...]] = None
         self._sortedGrants: Optional[Tuple[ProxyGrant, ...]] = None
+        # The answers of lookup, by user name and client address (this
+        # directory never changes, so neither do they).
+        self._lookups: Dict[tuple, Optional[Account]] = {}
 
     @classmethod
     def fromSnapshot(cls, snapshot: StoreSnapshot) -> AccountDirectory:
@@ -422,6 +430,23 @@ class AccountDirectory:
         @param user: the user name the client sent.
         @param client: where the client connects from.
         @return: the L{Account}, or L{None} if no account matches.
+        """
+        key = (user, client.hostName, client.ip, client.isUNIXSocket)
+        lookups = self._lookups
+        try:
+            return lookups[key]
+        except KeyError:
+            pass
+        account = self._choose(user, client)
+        if len(lookups) >= LOOKUPS_KEPT:
+            # (Bounded: a client may send any number of user names.)
+            lookups.clear()
+        lookups[key] = account
+        return account
+
+    def _choose(self, user: str, client: ClientAddress) -> Optional[Account]:
+        """
+        L{lookup}, worked out.
         """
         indexes = []
         own = self._users.get(user)
