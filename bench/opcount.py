@@ -7,6 +7,7 @@ login path can be compared before and after in a minute.
 
     python bench/opcount.py                 # ours, ours --stock-ports, floor
     python bench/opcount.py --top 30        # and the 30 functions with the most bytecodes
+    python bench/opcount.py --case sha2_fast --only ours   # caching_sha2's fast path
 
 The server runs under sys.settrace (with per-opcode events) only while
 the load generator makes N logins (8 at a time), after a warm-up; the
@@ -81,18 +82,25 @@ def launch(kind: str, port: int, datadir: str, out: str, tmp: str) -> subprocess
     return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO)
 
 
-def loadgen(port: int, user: str, password: str, logins: int) -> None:
+#: The login cases, by --case name: (our account, the generator's plugin).
+CASES = {
+    "native": ("bench_native", "native"),
+    "sha2_fast": ("bench_sha2", "sha2"),
+}
+
+
+def loadgen(port: int, user: str, password: str, logins: int, plugin: str) -> None:
     import run as R
 
     subprocess.run(
-        [R.LOADGEN, "--tcp", f"127.0.0.1:{port}", "--user", user, "--password", password, "--plugin", "native",
+        [R.LOADGEN, "--tcp", f"127.0.0.1:{port}", "--user", user, "--password", password, "--plugin", plugin,
          "--concurrency", "8", "--duration", "600", "--warmup", "0", "--max-logins", str(logins)],
         check=True,
         capture_output=True,
     )
 
 
-def measure(kind: str, datadir: str, logins: int, tmp: str) -> list:
+def measure(kind: str, datadir: str, logins: int, tmp: str, case: str = "native") -> list:
     import run as R
 
     port = R.freePort()
@@ -100,14 +108,13 @@ def measure(kind: str, datadir: str, logins: int, tmp: str) -> list:
     process = launch(kind, port, datadir, out, tmp)
     try:
         R.waitForGreeting(port, process, 60)
-        user, password = ("bench", R.PASSWORDS["bench"]) if kind == "floor" else (
-            "bench_native",
-            R.PASSWORDS["bench_native"],
-        )
-        loadgen(port, user, password, 200)
+        # (The floor answers any login: it gets the generator's native one.)
+        user, plugin = ("bench", "native") if kind == "floor" else CASES[case]
+        password = R.PASSWORDS[user]
+        loadgen(port, user, password, 200, plugin)
         process.send_signal(signal.SIGUSR1)
         time.sleep(0.3)
-        loadgen(port, user, password, logins)
+        loadgen(port, user, password, logins, plugin)
         time.sleep(0.3)
         process.send_signal(signal.SIGUSR2)
         process.wait(30)
@@ -127,11 +134,18 @@ def measure(kind: str, datadir: str, logins: int, tmp: str) -> list:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--logins", type=int, default=1000)
     parser.add_argument("--top", type=int, default=0, help="also list the functions with the most bytecodes")
-    parser.add_argument("--datadir", help="a datadir with run.py's accounts (default: made in a temporary folder)")
+    parser.add_argument(
+        "--datadir", help="a datadir with run.py's accounts (default: made in a temporary folder)"
+    )
     parser.add_argument("--only", default="ours,stockports,floor", help=", ".join(LABELS))
+    parser.add_argument(
+        "--case", default="native", choices=sorted(CASES), help="our servers' login case"
+    )
     args = parser.parse_args()
     unknown = [kind for kind in args.only.split(",") if kind not in LABELS]
     if unknown:
@@ -148,11 +162,12 @@ def main() -> None:
             stub.tmp, stub.serverCore = tmp, None
             datadir = R.Run.prepareOurDatadir(stub, "ours", init)["datadir"]
         for kind in args.only.split(","):
-            rows = measure(kind, datadir, args.logins, tmp)
+            rows = measure(kind, datadir, args.logins, tmp, args.case)
             label = LABELS[kind]
+            case = "native" if kind == "floor" else args.case
             print(
                 f"{label}: {sum(r[0] for r in rows):,.0f} bytecodes and"
-                f" {sum(r[1] for r in rows):,.0f} Python calls per native login"
+                f" {sum(r[1] for r in rows):,.0f} Python calls per {case} login"
             )
             for n, calls, name, filename in rows[: args.top]:
                 print(f"  {n:8.1f} {calls:6.2f}  {name} ({filename})")

@@ -85,6 +85,7 @@ class Collector(protocol.Protocol):
         self.received.append(data)
 
     def connectionLost(self, reason):
+        self.reason = reason
         self.done.callback(b"".join(self.received))
 
 
@@ -438,6 +439,29 @@ class PromptPortsMixin(ListeningMixin):
         factory.lost[0].trap(ConnectionLost)
 
     @defer.inlineCallbacks
+    def test_closeWithoutShutdown(self):
+        """
+        A clean close is a close() alone on a prompt port (a stock one calls
+        shutdown() first), and the client sees it as a clean close after
+        all that was written.
+        """
+        calls = []
+
+        def dataReceived(p, data):
+            p.transport.socket = ShutdownRecordingSocket(p.transport.socket, calls)
+            p.transport.write(b"bye")
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        port = yield self.listen(factory)
+        client = Collector(b"x")
+        yield connectProtocol(clientFromString(reactor, self.clientDescription(port)), client)
+        self.assertEqual((yield client.done), b"bye")
+        client.reason.trap(ConnectionDone)
+        yield factory.closed
+        self.assertEqual(calls, [socket.SHUT_RDWR] if self.stock else [])
+
+    @defer.inlineCallbacks
     def test_repr(self):
         """
         A connection's repr names its protocol, its session number and the
@@ -456,6 +480,23 @@ class PromptPortsMixin(ListeningMixin):
         self.assertEqual(repr(transport), seen[0])
         transport.repstr = "<renamed>"
         self.assertEqual(repr(transport), "<renamed>")
+
+
+class ShutdownRecordingSocket:
+    """
+    A socket that records the calls of its C{shutdown} in C{calls}.
+    """
+
+    def __init__(self, real, calls):
+        self._real = real
+        self._calls = calls
+
+    def shutdown(self, how):
+        self._calls.append(how)
+        return self._real.shutdown(how)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
 
 
 class FlakySocket:

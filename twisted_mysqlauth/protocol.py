@@ -99,6 +99,25 @@ _LOGIN_OK = OKPacket().toWire()
 #: That OK framed, by sequence id.
 _LOGIN_OK_FRAMES = tuple(encodePacket(seq, _LOGIN_OK)[0] for seq in range(256))
 
+
+def _moreDataThenOK(extra: bytes, seq: int) -> bytes:
+    """
+    An AuthMoreData carrying C{extra} (sequence id C{seq}), then the login's
+    OK.
+    """
+    first, seq = encodePacket(seq, b"\x01" + extra)
+    return first + encodePacket(seq, _LOGIN_OK)[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _statusThenOK(status: int, seq: int) -> bytes:
+    """
+    L{_moreDataThenOK} for one status byte, framed once for each status and
+    sequence id (at most 65,536 of them).
+    """
+    return _moreDataThenOK(bytes((status,)), seq)
+
+
 #: First bytes a client would take for something else than plugin data:
 #: OK, the AuthMoreData prefix itself, an AuthSwitchRequest, ERR.
 _AMBIGUOUS_FIRST_BYTES = frozenset((0x00, 0x01, 0xFE, 0xFF))
@@ -827,9 +846,13 @@ class MySQLServerProtocol(Protocol):
             self._seq = (seq + 1) & 0xFF
         else:
             # The AuthMoreData (0x01 + extra) and the OK in one write.
-            first, seq = encodePacket(self._seq, b"\x01" + extra)
-            second, self._seq = encodePacket(seq, _LOGIN_OK)
-            self.transport.write(first + second)
+            seq = self._seq
+            if len(extra) == 1:
+                # (A status byte: caching_sha2's fast-auth success.)
+                self.transport.write(_statusThenOK(extra[0], seq))
+            else:
+                self.transport.write(_moreDataThenOK(extra, seq))
+            self._seq = (seq + 2) & 0xFF
         self.factory.loginSucceeded(self, avatar)
         self.session = self.factory.sessionFactory(avatar, self)
         self._resume()

@@ -356,6 +356,12 @@ class _PromptWrites:
     _noDelay = False
     _peerAddress = None
 
+    #: A clean close is close() alone, without shutdown() first: as Twisted's
+    #: own _closeSocket says, the shutdown is not needed, since accepted
+    #: sockets are close-on-exec and so held by this process only (it saves
+    #: a system call per connection).
+    _shouldShutdown = False
+
     def __init__(self, sock, protocol, client, server, sessionno, reactor):
         super().__init__(sock, protocol, client, server, sessionno, reactor)
         self._joinAcceptEvent(server, sock)
