@@ -339,16 +339,33 @@ class LookupTests(SynchronousTestCase):
         self.assertIsNone(gone.lookup("u", LOOPBACK))
         self.assertEqual(before.lookup("u", LOOPBACK).host, "%")
 
+    def test_unknownNamesShareAnAnswer(self):
+        """
+        User names without an account of their own share one kept answer
+        per client address (an anonymous account's, or none): a client
+        sending many long made-up names makes the directory keep nothing
+        more.
+        """
+        directory = directoryOf(account("", "localhost"), account("u", "%"))
+        for i in range(50):
+            name = f"{i}" + "\U0001f600" * 20000
+            self.assertEqual(directory.lookup(name, LOOPBACK).user, "")
+            self.assertIsNone(directory.lookup(name, remote("10.0.0.1")))
+        self.assertEqual(directory.lookup("", LOOPBACK).user, "")
+        self.assertEqual(directory.lookup("u", remote("10.0.0.1")).user, "u")
+        self.assertEqual(len(directory._lookups), 4)
+        self.assertLess(sum(len(key[0] or "") for key in directory._lookups), 10)
+
     def test_keptBounded(self):
         """
         A directory keeps at most L{directoryModule.LOOKUPS_KEPT} answers
-        (a client may send any number of user names), and answers rightly
+        (clients may come from any number of addresses), and answers rightly
         after dropping them.
         """
         self.patch(directoryModule, "LOOKUPS_KEPT", 3)
         directory = directoryOf(account("", "%"), account("u", "%"))
         for i in range(10):
-            self.assertEqual(directory.lookup(f"n{i}", LOOPBACK).user, "")
+            self.assertEqual(directory.lookup("n", remote(f"10.0.0.{i}")).user, "")
             self.assertLessEqual(len(directory._lookups), 3)
         self.assertEqual(directory.lookup("u", LOOPBACK).user, "u")
 

@@ -34,7 +34,7 @@ from twisted_mysqlauth.wire.types import PayloadReader, Truncated, lenencBytes, 
 NONCE = bytes(range(0x41, 0x41 + 20))
 
 
-def readHandshakeResponse(payload, serverCapabilities):
+def readHandshakeResponse(payload, serverCapabilities, header=None):
     """
     A handshake response read field by field with a L{PayloadReader}: the
     reference L{parseHandshakeResponse} is checked against.
@@ -46,6 +46,9 @@ def readHandshakeResponse(payload, serverCapabilities):
     maxPacket = reader.int4()
     charset = reader.int1()
     reader.fixed(23)
+    if header is not None:
+        head = PayloadReader(header)
+        clientCaps, maxPacket, charset = head.int4(), head.int4(), head.int1()
     if not clientCaps & C.CLIENT_PROTOCOL_41:
         raise Truncated("pre-4.1")
     caps = clientCaps & serverCapabilities
@@ -432,20 +435,30 @@ class HandshakeResponseTests(SynchronousTestCase):
                             self.assertSameReading(payload[:cut])
                             checked += 1
         self.assertGreater(checked, 10000)
+        # The length markers that are not lengths, and the longer forms.
+        head = (base | L | S | C.CLIENT_PLUGIN_AUTH | C.CLIENT_CONNECT_ATTRS).to_bytes(4, "little")
+        head += b"\x00" * 28 + b"u\x00"
+        for authLength in (b"\xfb", b"\xff", b"\xfd\x03\x00\x00", b"\xfe" + bytes(8)):
+            self.assertSameReading(head + authLength + b"abc" + b"p\x00\x00")
+        for attributesLength in (b"\xfb", b"\xff", b"\xfd\x02\x00\x00", b"\xfe" + bytes(8)):
+            self.assertSameReading(head + b"\x00p\x00" + attributesLength + b"\x01a\x01b")
+        # After TLS, the flags come from the SSLRequest's head.
+        ssl = SSLRequest(base | L | S | C.CLIENT_PLUGIN_AUTH).toWire()
+        self.assertSameReading(head + b"\x02ab" + b"p\x00", ssl)
+        self.assertSameReading(head + b"\x02ab" + b"p\x00", ssl[:8])
 
-    def assertSameReading(self, payload):
+    def assertSameReading(self, payload, header=None):
         """
         Assert that L{parseHandshakeResponse} and a L{PayloadReader} read
-        C{payload} alike.
+        C{payload} (after an SSLRequest whose head is C{header}) alike.
         """
+        caps = C.SERVER_CAPABILITIES
         try:
-            expected = readHandshakeResponse(payload, C.SERVER_CAPABILITIES)
+            expected = readHandshakeResponse(payload, caps, header)
         except Truncated:
-            self.assertRaises(Truncated, parseHandshakeResponse, payload, C.SERVER_CAPABILITIES)
+            self.assertRaises(Truncated, parseHandshakeResponse, payload, caps, header)
         else:
-            self.assertEqual(
-                parseHandshakeResponse(payload, C.SERVER_CAPABILITIES), expected, payload
-            )
+            self.assertEqual(parseHandshakeResponse(payload, caps, header), expected, payload)
 
     def test_attributesPastPayload(self):
         """

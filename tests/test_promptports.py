@@ -399,6 +399,34 @@ class PromptPortsMixin(ListeningMixin):
         factory.lost[0].trap(ConnectionDone)
         self.assertEqual((yield client.done), b"hi")
 
+    #: Whether a small write in an event is sent by the transport itself,
+    #: without writeSomeData (the prompt TCP ports).
+    directSend = False
+
+    @defer.inlineCallbacks
+    def test_smallWriteSentAtOnce(self):
+        """
+        A prompt TCP port sends a small write of an event itself, in one
+        send(); other ports go through writeSomeData.
+        """
+        through = []
+
+        def dataReceived(p, data):
+            writeSomeData = p.transport.writeSomeData
+
+            def recording(data):
+                through.append(data)
+                return writeSomeData(data)
+
+            p.transport.writeSomeData = recording
+            p.transport.write(b"small")
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        received = yield self.exchange(factory, b"x")
+        self.assertEqual(received, b"small")
+        self.assertEqual(through, [] if self.directSend else [b"small"])
+
     @defer.inlineCallbacks
     def test_sendRefusedForNow(self):
         """
@@ -438,12 +466,17 @@ class PromptPortsMixin(ListeningMixin):
         self.assertTrue(refusals)
         factory.lost[0].trap(ConnectionLost)
 
+    #: Whether a clean close after a read that emptied the socket is a
+    #: close() without shutdown() (the prompt TCP ports).
+    bareClose = False
+
     @defer.inlineCallbacks
     def test_closeWithoutShutdown(self):
         """
-        A clean close is a close() alone on a prompt port (a stock one calls
-        shutdown() first), and the client sees it as a clean close after
-        all that was written.
+        A clean close in the event of a read that left nothing unread is a
+        close() alone on a prompt TCP port (a stock port, and a UNIX one,
+        call shutdown() first), and the client sees it as a clean close
+        after all that was written.
         """
         calls = []
 
@@ -459,7 +492,44 @@ class PromptPortsMixin(ListeningMixin):
         self.assertEqual((yield client.done), b"bye")
         client.reason.trap(ConnectionDone)
         yield factory.closed
-        self.assertEqual(calls, [socket.SHUT_RDWR] if self.stock else [])
+        self.assertEqual(calls, [] if self.bareClose else [socket.SHUT_RDWR])
+
+    @defer.inlineCallbacks
+    def test_closeWithInputUnread(self):
+        """
+        A close that may leave input unread (the read filled the buffer) is
+        a shutdown() then a close(), on every port: close() alone would
+        reset the connection instead of ending the stream.
+        """
+        calls = []
+
+        def connectionMade(p):
+            p.transport.bufferSize = 1
+
+        def dataReceived(p, data):
+            p.transport.socket = ShutdownRecordingSocket(p.transport.socket, calls)
+            p.transport.write(b"bye")
+            p.transport.loseConnection()
+
+        factory = ScriptedFactory(connectionMade=connectionMade, dataReceived=dataReceived)
+        yield self.exchange(factory, b"xyz")
+        self.assertEqual(calls, [socket.SHUT_RDWR])
+
+    @defer.inlineCallbacks
+    def test_closeLaterShutsDown(self):
+        """
+        A close outside the event of the read (a timer's), when input may
+        have come since, is a shutdown() then a close() on every port.
+        """
+        calls = []
+
+        def dataReceived(p, data):
+            p.transport.socket = ShutdownRecordingSocket(p.transport.socket, calls)
+            reactor.callLater(0.01, p.transport.loseConnection)
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        yield self.exchange(factory, b"x")
+        self.assertEqual(calls, [socket.SHUT_RDWR])
 
     @defer.inlineCallbacks
     def test_repr(self):
@@ -555,6 +625,8 @@ class PromptTCPPortTests(TCPAddressesMixin, PromptPortsMixin, TestCase):
     portClass = PromptTCPPort
     transportClass = PromptTCPServer
     initialNoDelay = sys.platform.startswith("linux")
+    bareClose = True
+    directSend = True
 
     @defer.inlineCallbacks
     def test_noDelay(self):
@@ -617,6 +689,47 @@ class PromptTCPPortTests(TCPAddressesMixin, PromptPortsMixin, TestCase):
         self.assertEqual(received, b"")
         self.assertEqual(refusals, ["recv"])
         factory.lost[0].trap(ConnectionLost)
+
+
+class PromptTCPServerInitTests(TestCase):
+    """
+    L{PromptTCPServer}'s own C{__init__} (tcp.Server's, tcp.Connection's and
+    FileDescriptor's in one) against the stock one.
+    """
+
+    def test_sameAttributes(self):
+        """
+        A L{PromptTCPServer} made outside an accept event has the attributes
+        a stock C{tcp.Server} has, with the same values, but for the text
+        of its repr, made when asked for (and the same): on a Twisted whose
+        transports set more, this fails.
+        """
+
+        class Port:
+            _realPortNumber = 3306
+
+        class Reactor:
+            def addReader(self, reader):
+                self.reading = reader
+
+        for client in (("10.0.0.1", 40000), ("::1", 40000, 0, 0)):
+            made = []
+            for transportClass in (tcp.Server, PromptTCPServer):
+                one, other = socket.socketpair()
+                self.addCleanup(one.close)
+                self.addCleanup(other.close)
+                made.append(transportClass(one, protocol.Protocol(), client, Port(), 7, Reactor()))
+            stock, prompt = made
+            stockState, promptState = dict(vars(stock)), dict(vars(prompt))
+            self.assertEqual(promptState.pop("_repr"), ("Protocol", 7, 3306))
+            self.assertEqual(stockState.pop("repstr"), repr(prompt))
+            for state, transport in ((stockState, stock), (promptState, prompt)):
+                self.assertIs(state.pop("reactor").reading, transport)
+                for name in ("socket", "fileno", "protocol", "server"):
+                    state.pop(name)
+            self.assertEqual(promptState, stockState)
+            self.assertEqual(prompt.logPrefix(), stock.logPrefix())
+            self.assertEqual(prompt.getPeer(), stock.getPeer())
 
 
 class PromptTCPNoDelayTests(TCPAddressesMixin, ListeningMixin, TestCase):
@@ -806,6 +919,8 @@ class StockTCPPortTests(PromptTCPPortTests):
     portClass = tcp.Port
     transportClass = tcp.Server
     initialNoDelay = False
+    bareClose = False
+    directSend = False
 
 
 class StockUNIXPortTests(PromptUNIXPortTests):

@@ -22,7 +22,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_mysqlauth import keys
+from twisted_mysqlauth import keys, protocol as protocolModule
 from twisted_mysqlauth.accounts.directory import AccountManager
 from twisted_mysqlauth.accounts.memory import InMemoryAccountStore
 from twisted_mysqlauth.accounts.model import (
@@ -47,6 +47,7 @@ from twisted_mysqlauth.wire.packets import (
     ERRPacket,
     HandshakeResponse41,
     HandshakeV10,
+    OKPacket,
     SSLRequest,
 )
 
@@ -753,6 +754,58 @@ class MalformedInputTests(ServerMixin, SynchronousTestCase):
         server.dataReceived(b"\x00" * (300 * 1024))
         self.assertEqual(self.errorFrom(transport).errorCode, 1153)
         self.assertTrue(transport.disconnecting)
+
+
+class LoginOKFramesTests(SynchronousTestCase):
+    """
+    The login's last packets, framed ahead of time: the same bytes and
+    sequence ids as framing them at the time, across the wrap from 255 to 0.
+    """
+
+    def decode(self, data):
+        decoder = PacketDecoder(1 << 30)
+        decoder.receive(data)
+        packets = []
+        while True:
+            packet = decoder.nextPacket()
+            if packet is None:
+                return packets
+            packets.append((packet.sequenceId, packet.payload))
+
+    def test_loginOK(self):
+        """
+        Each framed OK is the OK with its own sequence id.
+        """
+        ok = OKPacket().toWire()
+        for seq in (0, 1, 2, 254, 255):
+            self.assertEqual(self.decode(protocolModule._LOGIN_OK_FRAMES[seq]), [(seq, ok)])
+
+    def test_statusThenOK(self):
+        """
+        A status byte goes as AuthMoreData, then the OK, with consecutive
+        sequence ids (wrapping at 256).
+        """
+        ok = OKPacket().toWire()
+        for seq, after in ((2, 3), (254, 255), (255, 0)):
+            self.assertEqual(
+                self.decode(protocolModule._statusThenOK(3, seq)), [(seq, b"\x01\x03"), (after, ok)]
+            )
+
+    def test_longExtraThenOK(self):
+        """
+        Plugin data of 16 MiB or more is split over several packets: the
+        sequence id after them counts every one.
+        """
+        extra = b"t" * (1 << 24)
+        data, after = protocolModule._moreDataThenOK(extra, 250)
+        # (Two chunks, 250 and 251, read as one packet; then the OK.)
+        self.assertEqual(
+            self.decode(data), [(250, b"\x01" + extra), (252, OKPacket().toWire())]
+        )
+        self.assertEqual(after, 253)
+        data, after = protocolModule._moreDataThenOK(b"token", 255)
+        self.assertEqual(self.decode(data), [(255, b"\x01token"), (0, OKPacket().toWire())])
+        self.assertEqual(after, 1)
 
 
 class LoginTimeoutsTests(SynchronousTestCase):

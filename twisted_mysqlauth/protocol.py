@@ -100,22 +100,25 @@ _LOGIN_OK = OKPacket().toWire()
 _LOGIN_OK_FRAMES = tuple(encodePacket(seq, _LOGIN_OK)[0] for seq in range(256))
 
 
-def _moreDataThenOK(extra: bytes, seq: int) -> bytes:
+def _moreDataThenOK(extra: bytes, seq: int) -> Tuple[bytes, int]:
     """
     An AuthMoreData carrying C{extra} (sequence id C{seq}), then the login's
     OK.
+
+    @return: their bytes, and the sequence id after them.
     """
     first, seq = encodePacket(seq, b"\x01" + extra)
-    return first + encodePacket(seq, _LOGIN_OK)[0]
+    second, seq = encodePacket(seq, _LOGIN_OK)
+    return first + second, seq
 
 
 @functools.lru_cache(maxsize=None)
 def _statusThenOK(status: int, seq: int) -> bytes:
     """
-    L{_moreDataThenOK} for one status byte, framed once for each status and
-    sequence id (at most 65,536 of them).
+    The bytes of L{_moreDataThenOK} for one status byte (two packets),
+    framed once for each status and sequence id (at most 65,536 of them).
     """
-    return _moreDataThenOK(bytes((status,)), seq)
+    return _moreDataThenOK(bytes((status,)), seq)[0]
 
 
 #: First bytes a client would take for something else than plugin data:
@@ -850,9 +853,10 @@ class MySQLServerProtocol(Protocol):
             if len(extra) == 1:
                 # (A status byte: caching_sha2's fast-auth success.)
                 self.transport.write(_statusThenOK(extra[0], seq))
+                self._seq = (seq + 2) & 0xFF
             else:
-                self.transport.write(_moreDataThenOK(extra, seq))
-            self._seq = (seq + 2) & 0xFF
+                data, self._seq = _moreDataThenOK(extra, seq)
+                self.transport.write(data)
         self.factory.loginSucceeded(self, avatar)
         self.session = self.factory.sessionFactory(avatar, self)
         self._resume()

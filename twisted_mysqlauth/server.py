@@ -356,12 +356,6 @@ class _PromptWrites:
     _noDelay = False
     _peerAddress = None
 
-    #: A clean close is close() alone, without shutdown() first: as Twisted's
-    #: own _closeSocket says, the shutdown is not needed, since accepted
-    #: sockets are close-on-exec and so held by this process only (it saves
-    #: a system call per connection).
-    _shouldShutdown = False
-
     def __init__(self, sock, protocol, client, server, sessionno, reactor):
         super().__init__(sock, protocol, client, server, sessionno, reactor)
         self._joinAcceptEvent(server, sock)
@@ -427,6 +421,10 @@ class _PromptWrites:
                 self.startWriting()
             else:
                 self._writePromptly()
+        if why is None:
+            # (See PromptTCPServer._readSome: a close from now on may find
+            # input unread.)
+            self._shouldShutdown = True
         return why
 
     def _readSome(self):
@@ -617,7 +615,17 @@ class PromptTCPServer(_PromptWrites, tcp.Server):
             data = self.socket.recv(self.bufferSize)
         except OSError as e:
             return None if e.args[0] == EWOULDBLOCK else _main.CONNECTION_LOST
-        if not data:
+        # A clean close in this event, while nothing is left unread (this
+        # read did not fill the buffer, or found the end), is close() alone:
+        # a stock transport calls shutdown() first, which Twisted's own
+        # _closeSocket says is not needed for a socket this process alone
+        # holds (accepted sockets are close-on-exec), and which costs a
+        # system call per connection. With input left unread, close() alone
+        # would send a reset instead of the end of the stream: then
+        # shutdown() comes first, as on a stock transport.
+        size = len(data)
+        self._shouldShutdown = size >= self.bufferSize
+        if not size:
             return _main.CONNECTION_DONE
         self.protocol.dataReceived(data)
         return None

@@ -431,7 +431,15 @@ class AccountDirectory:
         @param client: where the client connects from.
         @return: the L{Account}, or L{None} if no account matches.
         """
-        key = (user, client.hostName, client.ip, client.isUNIXSocket)
+        # A name with no account of its own can only match the anonymous
+        # accounts: all such names share one answer per client, so a
+        # client sending made-up names (up to 96 KiB each) adds nothing.
+        key = (
+            user if user in self._users else None,
+            client.hostName,
+            client.ip,
+            client.isUNIXSocket,
+        )
         lookups = self._lookups
         try:
             return lookups[key]
@@ -439,7 +447,7 @@ class AccountDirectory:
             pass
         account = self._choose(user, client)
         if len(lookups) >= LOOKUPS_KEPT:
-            # (Bounded: a client may send any number of user names.)
+            # (Bounded: clients may come from any number of addresses.)
             lookups.clear()
         lookups[key] = account
         return account
