@@ -264,6 +264,7 @@ class MySQLServerProtocol(Protocol):
     session: Any = None
     clientCapabilities = 0
     _state = "new"
+    _seq = 0
     _timeoutCall: Any = None
     _answerPendingScramble = False
     _login: Any = None
@@ -290,15 +291,12 @@ class MySQLServerProtocol(Protocol):
             except OSError:
                 pass
         self._decoder = PacketDecoder(PRE_AUTH_MAX_PACKET)
-        self._seq = 0
         peer = transport.getPeer()
         client = clientAddressFor(peer)
         isTLS = ISSLTransport.providedBy(transport)
-        if config.peerCredentialsFor is peerCredentialsOf and isinstance(
-            peer, (IPv4Address, IPv6Address)
-        ):
-            # What peerCredentialsOf answers for TCP, without asking the
-            # socket its family.
+        if client.ip is not None and config.peerCredentialsFor is peerCredentialsOf:
+            # (An IP peer: what peerCredentialsOf answers for TCP, without
+            # asking the socket its family.)
             peerCredentials = None
         else:
             peerCredentials = config.peerCredentialsFor(transport)
@@ -687,14 +685,8 @@ class MySQLServerProtocol(Protocol):
     def _stepReady(self, step) -> None:
         if self._state == "closed":
             return
-        if isinstance(step, SendMoreData):
-            self._state = "auth"
-            self._send(authDataPayload(step.data, step.alwaysWrap))
-            self._resume()
-        elif isinstance(step, ReadMore):
-            self._state = "auth"
-            self._resume()
-        elif isinstance(step, TryLogin):
+        # (The usual step first.)
+        if isinstance(step, TryLogin):
             self._state = "checking"
             self.attempt.credentials = step.credentials
             login = self._checkCredentials(step.credentials)
@@ -717,6 +709,13 @@ class MySQLServerProtocol(Protocol):
             login.addBoth(done)
             login.addCallbacks(self._loggedIn, self._loginFailed)
             login.addErrback(self._unexpected)
+        elif isinstance(step, SendMoreData):
+            self._state = "auth"
+            self._send(authDataPayload(step.data, step.alwaysWrap))
+            self._resume()
+        elif isinstance(step, ReadMore):
+            self._state = "auth"
+            self._resume()
         elif isinstance(step, Failure):
             self._stepFailed(step)
         else:

@@ -387,7 +387,7 @@ class _PromptWrites:
             self.reactor.addWriter(self)
 
     def write(self, data: bytes) -> None:
-        if self.TLS or self.producer is not None or type(data) is not bytes:
+        if data.__class__ is not bytes or self.TLS or self.producer is not None:
             # TLS, flow control, type errors: the stock write.
             return super().write(data)
         # FileDescriptor.write, shortened.
