@@ -9,7 +9,9 @@ and the plugin dropins.
 
 from __future__ import annotations
 
+import builtins
 import os
+import sys
 
 from zope.interface.verify import verifyObject
 
@@ -109,6 +111,30 @@ class OptionsTests(SynchronousTestCase):
         options = Options()
         options.parseOptions(list(argv))
         return options["settings"]
+
+    def test_usageErrorUnderTwistd(self):
+        """
+        Under twistd (a subcommand of its L{ServerOptions}), a usage error
+        prints twistd's usage text and the problem after the command, and
+        ends the process with status 1, whatever twistd itself would do
+        (before 26.10 it exited with status 0). Parsed on its own, the
+        error is raised.
+        """
+        from twisted.application.app import ServerOptions
+
+        printed = []
+        self.patch(sys, "argv", ["twistd", "mysqlauth", "--connect-timeout", "1"])
+        self.patch(builtins, "print", lambda *args: printed.append(" ".join(map(str, args))))
+        parent = ServerOptions()
+        options = Options()
+        options.parent = parent
+        exited = self.assertRaises(SystemExit, options.parseOptions, ["--connect-timeout", "1"])
+        self.assertEqual(exited.code, 1)
+        self.assertEqual(printed[0], str(parent))
+        self.assertEqual(
+            printed[1], "twistd mysqlauth: option --connect-timeout: 1 is outside 2..31536000"
+        )
+        self.assertRaises(usage.UsageError, Options().parseOptions, ["--connect-timeout", "1"])
 
     def write(self, text):
         path = self.mktemp()

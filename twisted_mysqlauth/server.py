@@ -740,9 +740,10 @@ def serverEndpoint(reactor: Any, description: str) -> Any:
 
 #: The last Twisted release (year, month) whose transports the prompt ports
 #: were checked with: their tests and the prompt-port integration tests
-#: passed on every release from 22.10 to this one (the project as a whole
-#: needs 23.10). A later release gets the stock ports until it has been
-#: checked too: run the suite on it, then raise this.
+#: passed on every release from 23.10 (the oldest the project supports) to
+#: this one, and the Twisted code they rely on was compared between them.
+#: A later release gets the stock ports until it has been checked too: run
+#: the suite on it, then raise this.
 PROMPT_PORTS_CHECKED_UP_TO = (26, 10)
 
 

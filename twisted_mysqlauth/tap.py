@@ -314,6 +314,27 @@ class Options(usage.Options):
         """
         self["listen"].append(description)
 
+    def parseOptions(self, options: Optional[List[str]] = None) -> None:
+        """
+        Parse the options; under twistd, a usage error ends the process with
+        status 1 here, as twistd 26.10 does: twistd before 26.10 printed it
+        but exited with status 0, so a service manager or a script saw
+        success. (Parsed on its own, as in tests, the error is raised.)
+        """
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            from twisted.application.app import ServerOptions
+
+            parent = getattr(self, "parent", None)
+            if not isinstance(parent, ServerOptions):
+                raise
+            # What twistd prints for a usage error: its usage text, then
+            # the command and the problem.
+            print(parent)
+            print(f"{' '.join(sys.argv[0:2])}: {e}")
+            sys.exit(1)
+
     def postOptions(self) -> None:
         settings = ServerSettings()
         if self["defaults-file"]:
