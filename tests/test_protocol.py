@@ -763,14 +763,9 @@ class LoginOKFramesTests(SynchronousTestCase):
     """
 
     def decode(self, data):
-        decoder = PacketDecoder(1 << 30)
-        decoder.receive(data)
-        packets = []
-        while True:
-            packet = decoder.nextPacket()
-            if packet is None:
-                return packets
-            packets.append((packet.sequenceId, packet.payload))
+        return [
+            (packet.sequenceId, packet.payload) for packet in PacketDecoder(1 << 30).feed(data)
+        ]
 
     def test_loginOK(self):
         """
