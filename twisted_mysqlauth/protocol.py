@@ -340,8 +340,7 @@ class MySQLServerProtocol(Protocol):
 
     def connectionLost(self, reason=None) -> None:
         previous, self._state = self._state, "closed"
-        if self._timeoutCall is not None:
-            self._cancelTimeout()
+        self._cancelTimeout()
         if self._channel is not None:
             # Whoever keeps the channel (the attempt, credentials) no longer
             # reaches this connection: nothing for the garbage collector.

@@ -125,9 +125,7 @@ class MySQLRealm:
             raise LoginDenied("no such account")
         authenticatedAs = avatarId.decode("utf-8", "replace")
         proxied: Optional[Account] = None
-        if getattr(attempt.server, "checkProxyUsers", False) and self._serverChooses(
-            attempt, account
-        ):
+        if self._serverChooses(attempt, account):
             proxied = self._serverChosen(self._directory(), account, attempt.client)
         elif authenticatedAs != account.user:
             proxied = self._proxied(self._directory(), account, authenticatedAs, attempt.client)
@@ -167,12 +165,11 @@ class MySQLRealm:
 
     def _serverChooses(self, attempt: LoginAttempt, account: Account) -> bool:
         config = attempt.server
+        if not getattr(config, "checkProxyUsers", False):
+            # (Off by default: the usual login asks nothing more.)
+            return False
         setting = SERVER_MAPPED_METHODS.get(account.plugin)
-        return bool(
-            setting is not None
-            and getattr(config, "checkProxyUsers", False)
-            and getattr(config, setting, False)
-        )
+        return setting is not None and bool(getattr(config, setting, False))
 
     def _proxied(
         self, directory, proxy: Account, user: str, client: ClientAddress

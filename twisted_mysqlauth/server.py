@@ -347,7 +347,8 @@ class _PromptWrites:
     Writes made outside such an event (by a timer, by another connection)
     take the stock path. The protocol never sees a difference: nothing is
     sent while it runs, and every byte goes through the transport's buffer
-    and C{doWrite}.
+    (then C{doWrite}, or for the usual small reply a shortened copy of it:
+    see L{_writePromptly}).
     """
 
     _inEvent = False
@@ -562,12 +563,6 @@ class _PromptAccepts:
                         self._logger.failure("error closing a new connection")
 
 
-def _globalReactor() -> Any:
-    from twisted.internet import reactor
-
-    return reactor
-
-
 class PromptTCPServer(_PromptWrites, tcp.Server):
     """
     A TCP server transport that writes at the end of each event (see
@@ -578,8 +573,9 @@ class PromptTCPServer(_PromptWrites, tcp.Server):
 
     def __init__(self, sock, protocol, client, server, sessionno, reactor):
         # tcp.Server.__init__, with tcp.Connection's and FileDescriptor's,
-        # in one frame; the text of repr() is made only when asked for.
-        self.reactor = reactor or _globalReactor()
+        # in one frame; the text of repr() is made only when asked for. (A
+        # port always gives its reactor: no default reactor here.)
+        self.reactor = reactor
         self._tempDataBuffer = []
         self._tempDataLen = 0
         self.socket = sock
