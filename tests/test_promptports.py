@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -26,7 +27,7 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IPullProducer
 from twisted.internet.threads import deferToThread
 from twisted.internet.posixbase import PosixReactorBase
-from twisted.internet.task import deferLater
+from twisted.internet.task import Clock, deferLater
 from twisted.trial.unittest import SkipTest, TestCase
 
 from twisted_mysqlauth import server
@@ -385,6 +386,93 @@ class PromptPortsMixin(ListeningMixin):
         self.flushLoggedErrors(ZeroDivisionError, ValueError)
 
     @defer.inlineCallbacks
+    def waitFor(self, condition):
+        """
+        Let the reactor run until C{condition()} is true (at most 5 s).
+        """
+        for _ in range(500):
+            if condition():
+                return
+            yield deferLater(reactor, 0.01, lambda: None)
+        self.fail("waited in vain")
+
+    @defer.inlineCallbacks
+    def readInOnePoll(self, factory, count=2):
+        """
+        Listen, connect C{count} blocking clients, and once the server has
+        accepted them all, have each send a byte: the reactor's next poll
+        finds every connection readable.
+
+        @return: (a Deferred firing with) the clients, in the order of
+            C{factory.connections}.
+        """
+        port = yield self.listen(factory)
+        clients = []
+        for _ in range(count):
+            # One at a time, to know which client each connection has.
+            clients.append(self.blockingConnect(port))
+            self.addCleanup(clients[-1].close)
+            yield self.waitFor(lambda: len(factory.connections) == len(clients))
+        for client in clients:
+            client.sendall(b"x")
+        accepted = [p.transport.socket for p in factory.connections]
+        ready = set()
+        for _ in range(100):
+            ready.update(select.select(accepted, [], [], 0.1)[0])
+            if len(ready) == count:
+                break
+        self.assertEqual(len(ready), count)
+        return clients
+
+    @defer.inlineCallbacks
+    def test_sentAfterThePoll(self):
+        """
+        What connections write while the reactor handles the events of one
+        poll is sent once it has handled them all, in the order they
+        wrote (on a stock port, at the next poll).
+        """
+        events = []
+
+        def dataReceived(p, data):
+            events.append(("read", p))
+            p.transport.socket = SendRecordingSocket(p.transport.socket, events, p)
+            p.transport.write(b"reply")
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        clients = yield self.readInOnePoll(factory, 3)
+        for client in clients:
+            self.assertEqual((yield deferToThread(client.recv, 100)), b"reply")
+        self.assertEqual([kind for kind, p in events], ["read"] * 3 + ["send"] * 3)
+        if not self.stock:
+            self.assertEqual([p for kind, p in events[3:]], [p for kind, p in events[:3]])
+
+    @defer.inlineCallbacks
+    def test_errorAfterThePoll(self):
+        """
+        A connection whose send fails with an unexpected error after the
+        poll is closed and the error logged; the other connections of the
+        poll still send, and the port goes on.
+        """
+        reads = []
+
+        def dataReceived(p, data):
+            reads.append(p)
+            if len(reads) == 1:
+                p.transport.socket = BrokenSendSocket(p.transport.socket)
+            p.transport.write(b"reply")
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        clients = yield self.readInOnePoll(factory)
+        yield self.waitFor(lambda: len(reads) == 2)
+        byConnection = dict(zip(factory.connections, clients))
+        first, second = byConnection[reads[0]], byConnection[reads[1]]
+        self.assertEqual((yield deferToThread(second.recv, 100)), b"reply")
+        self.assertEqual((yield deferToThread(first.recv, 100)), b"")
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
+        self.assertTrue(reads[0].transport.disconnected)
+        self.assertFalse(reads[1].transport.disconnected)
+
+    @defer.inlineCallbacks
     def test_clientCloses(self):
         """
         The client's close is seen as a clean connection loss.
@@ -552,6 +640,40 @@ class PromptPortsMixin(ListeningMixin):
         self.assertEqual(repr(transport), "<renamed>")
 
 
+class SendRecordingSocket:
+    """
+    A socket that records each C{send} as C{("send", owner)} in C{events}.
+    """
+
+    def __init__(self, real, events, owner):
+        self._real = real
+        self._events = events
+        self._owner = owner
+
+    def send(self, data, *flags):
+        self._events.append(("send", self._owner))
+        return self._real.send(data, *flags)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+class BrokenSendSocket:
+    """
+    A socket whose C{send} raises L{ZeroDivisionError}: a defect, not a
+    socket error.
+    """
+
+    def __init__(self, real):
+        self._real = real
+
+    def send(self, data, *flags):
+        raise ZeroDivisionError("send is broken")
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
 class ShutdownRecordingSocket:
     """
     A socket that records the calls of its C{shutdown} in C{calls}.
@@ -689,6 +811,73 @@ class PromptTCPPortTests(TCPAddressesMixin, PromptPortsMixin, TestCase):
         self.assertEqual(received, b"")
         self.assertEqual(refusals, ["recv"])
         factory.lost[0].trap(ConnectionLost)
+
+
+class SendsAfterPollTests(TestCase):
+    """
+    L{server._SendsAfterPoll}, on a clock.
+    """
+
+    class Transport:
+        disconnected = False
+
+        def __init__(self, handled, fails=False):
+            self.handled = handled
+            self.fails = fails
+            self.lost = []
+
+        def _pollHandled(self):
+            self.handled.append(self)
+            if self.fails:
+                raise ZeroDivisionError("fails")
+
+        def stopReading(self):
+            pass
+
+        def stopWriting(self):
+            pass
+
+        def connectionLost(self, reason):
+            self.disconnected = True
+            self.lost.append(reason)
+
+    def test_oneCallPerPoll(self):
+        """
+        The connections added while the reactor handles a poll are handled
+        by one timed call, right after it, in the order they were added; a
+        connection added later gets a call of its own.
+        """
+        clock = Clock()
+        sends = server._SendsAfterPoll(clock)
+        handled = []
+        first, second, third = (self.Transport(handled) for _ in range(3))
+        sends.add(first)
+        sends.add(second)
+        self.assertEqual([call.getTime() for call in clock.getDelayedCalls()], [0])
+        clock.advance(0)
+        self.assertEqual(handled, [first, second])
+        self.assertEqual(clock.getDelayedCalls(), [])
+        sends.add(third)
+        clock.advance(0)
+        self.assertEqual(handled, [first, second, third])
+
+    def test_errorClosesThatConnection(self):
+        """
+        A connection that raises while it sends is closed with the error,
+        which is logged; the ones after it are handled.
+        """
+        clock = Clock()
+        sends = server._SendsAfterPoll(clock)
+        handled = []
+        broken, fine = self.Transport(handled, fails=True), self.Transport(handled)
+        sends.add(broken)
+        sends.add(fine)
+        clock.advance(0)
+        self.assertEqual(handled, [broken, fine])
+        self.assertEqual(len(broken.lost), 1)
+        broken.lost[0].trap(ZeroDivisionError)
+        self.assertEqual(fine.lost, [])
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
 
 
 class PromptTCPServerInitTests(TestCase):

@@ -255,7 +255,7 @@ class Options(usage.Options):
             "stock-ports",
             None,
             "Listen with Twisted's stock TCP and UNIX ports instead of the prompt ports "
-            "(which send a reply at the end of the event that wrote it).",
+            "(which send a reply once the reactor has handled the poll that wrote it).",
         ],
         [
             "skip-grant-tables",
