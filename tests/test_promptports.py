@@ -473,6 +473,64 @@ class PromptPortsMixin(ListeningMixin):
         self.assertFalse(reads[1].transport.disconnected)
 
     @defer.inlineCallbacks
+    def test_greetingsSentAfterTheAccept(self):
+        """
+        What the connections accepted in one event write in
+        C{connectionMade} is sent once they have all been made.
+        """
+        events = []
+
+        def connectionMade(p):
+            events.append(("made", p))
+            p.transport.socket = SendRecordingSocket(p.transport.socket, events, p)
+            p.transport.write(b"hello")
+
+        factory = ScriptedFactory(connectionMade=connectionMade)
+        port = yield self.listen(factory)
+        # Connected before the reactor runs again: one accept event.
+        clients = [self.blockingConnect(port) for _ in range(3)]
+        for client in clients:
+            self.addCleanup(client.close)
+        for client in clients:
+            self.assertEqual((yield deferToThread(client.recv, 100)), b"hello")
+        self.assertEqual([kind for kind, p in events], ["made"] * 3 + ["send"] * 3)
+
+    @defer.inlineCallbacks
+    def test_writeFromAnotherBeforeItSends(self):
+        """
+        A write to a connection waiting for the send after the poll, made
+        by another connection's send (its C{connectionLost}), arrives after
+        what the waiting connection wrote.
+        """
+        reads = []
+
+        class NoteOnLoss(ScriptedServer):
+            def connectionLost(self, reason):
+                ScriptedServer.connectionLost(self, reason)
+                if self is reads[0]:
+                    reads[1].transport.write(b"+note")
+
+        def dataReceived(p, data):
+            reads.append(p)
+            p.transport.write(b"reply%d" % (len(reads),))
+            if len(reads) == 1:
+                p.transport.loseConnection()
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        factory.protocol = NoteOnLoss
+        clients = yield self.readInOnePoll(factory)
+        yield self.waitFor(lambda: len(reads) == 2)
+        byConnection = dict(zip(factory.connections, clients))
+        first, second = byConnection[reads[0]], byConnection[reads[1]]
+        self.assertEqual((yield deferToThread(readToEnd, first)), b"reply1")
+        received = b""
+        while len(received) < len(b"reply2+note"):
+            more = yield deferToThread(second.recv, 100)
+            self.assertTrue(more)
+            received += more
+        self.assertEqual(received, b"reply2+note")
+
+    @defer.inlineCallbacks
     def test_clientCloses(self):
         """
         The client's close is seen as a clean connection loss.
@@ -620,6 +678,24 @@ class PromptPortsMixin(ListeningMixin):
         self.assertEqual(calls, [socket.SHUT_RDWR])
 
     @defer.inlineCallbacks
+    def test_closeAfterASendShutsDown(self):
+        """
+        A close outside the event of the read, after the connection sent
+        what that event wrote, is a shutdown() then a close() on every
+        port.
+        """
+        calls = []
+
+        def dataReceived(p, data):
+            p.transport.socket = ShutdownRecordingSocket(p.transport.socket, calls)
+            p.transport.write(b"sent")
+            reactor.callLater(0.01, p.transport.loseConnection)
+
+        factory = ScriptedFactory(dataReceived=dataReceived)
+        self.assertEqual((yield self.exchange(factory, b"x")), b"sent")
+        self.assertEqual(calls, [socket.SHUT_RDWR])
+
+    @defer.inlineCallbacks
     def test_repr(self):
         """
         A connection's repr names its protocol, its session number and the
@@ -638,6 +714,63 @@ class PromptPortsMixin(ListeningMixin):
         self.assertEqual(repr(transport), seen[0])
         transport.repstr = "<renamed>"
         self.assertEqual(repr(transport), "<renamed>")
+
+
+#: Run by PromptTCPPortTests.test_asyncioReactor: 20 clients that each
+#: send b"abc" and end their side at once, on the asyncio reactor; prints
+#: the port's class, then what each client received.
+ASYNCIO_SCRIPT = '''
+import socket, sys, threading
+from twisted.internet import asyncioreactor
+asyncioreactor.install()
+from twisted import version
+from twisted.internet import protocol, reactor
+from twisted_mysqlauth import server
+
+server.PROMPT_PORTS_CHECKED_UP_TO = max(
+    server.PROMPT_PORTS_CHECKED_UP_TO, (version.major, version.minor))
+
+class Upper(protocol.Protocol):
+    def dataReceived(self, data):
+        self.transport.write(data.upper())
+
+def clients(port):
+    try:
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"abc")
+            s.shutdown(socket.SHUT_WR)
+            received = b""
+            while True:
+                data = s.recv(100)
+                if not data:
+                    break
+                received += data
+            s.close()
+            print(received.decode() or "(nothing)", flush=True)
+    finally:
+        reactor.callFromThread(reactor.stop)
+
+def listening(port):
+    print(type(port).__name__, flush=True)
+    threading.Thread(target=clients, args=(port.getHost().port,)).start()
+
+endpoint = server.serverEndpoint(reactor, "tcp:0:interface=127.0.0.1")
+endpoint.listen(protocol.Factory.forProtocol(Upper)).addCallback(listening)
+reactor.run()
+'''
+
+
+def readToEnd(client):
+    """
+    Read from the blocking socket C{client} until the server closes.
+    """
+    received = []
+    while True:
+        data = client.recv(4096)
+        if not data:
+            return b"".join(received)
+        received.append(data)
 
 
 class SendRecordingSocket:
@@ -750,6 +883,23 @@ class PromptTCPPortTests(TCPAddressesMixin, PromptPortsMixin, TestCase):
     bareClose = True
     directSend = True
 
+    def test_asyncioReactor(self):
+        """
+        On Twisted's asyncio reactor, which runs timed calls after the next
+        poll's events, a client that sends and at once ends its side still
+        gets the reply (a connection reading again before the send after
+        the poll sends first).
+        """
+        result = subprocess.run(
+            [sys.executable, "-c", ASYNCIO_SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.split(), ["PromptTCPPort"] + ["ABC"] * 20)
+
     @defer.inlineCallbacks
     def test_noDelay(self):
         """
@@ -860,6 +1010,42 @@ class SendsAfterPollTests(TestCase):
         sends.add(third)
         clock.advance(0)
         self.assertEqual(handled, [first, second, third])
+
+    def test_callCancelled(self):
+        """
+        If the timed call is cancelled (a cleanup that cancels every
+        delayed call), the next connection added schedules another, which
+        handles the waiting ones too.
+        """
+        clock = Clock()
+        sends = server._SendsAfterPoll(clock)
+        handled = []
+        first, second = self.Transport(handled), self.Transport(handled)
+        sends.add(first)
+        for call in clock.getDelayedCalls():
+            call.cancel()
+        sends.add(second)
+        self.assertEqual(len(clock.getDelayedCalls()), 1)
+        clock.advance(0)
+        self.assertEqual(handled, [first, second])
+
+    def test_errorAfterItClosed(self):
+        """
+        A connection that raises after it closed is not closed again.
+        """
+
+        class ClosesThenFails(self.Transport):
+            def _pollHandled(self):
+                self.connectionLost(None)
+                raise ZeroDivisionError("fails")
+
+        clock = Clock()
+        sends = server._SendsAfterPoll(clock)
+        transport = ClosesThenFails([])
+        sends.add(transport)
+        clock.advance(0)
+        self.assertEqual(transport.lost, [None])
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
 
     def test_errorClosesThatConnection(self):
         """
@@ -1110,6 +1296,9 @@ class StockTCPPortTests(PromptTCPPortTests):
     initialNoDelay = False
     bareClose = False
     directSend = False
+
+    def test_asyncioReactor(self):
+        raise SkipTest("its script listens with the prompt ports")
 
 
 class StockUNIXPortTests(PromptUNIXPortTests):

@@ -351,9 +351,11 @@ class _PromptWrites:
     send closes then, as C{doWrite} would on the next poll.
 
     Writes made outside such an event (by a timer, by another connection)
-    take the stock path. The protocol never sees a difference: nothing is
-    sent while it runs, and every byte goes through the transport's
-    buffer.
+    take the stock path. A protocol sees no difference in what is sent or
+    when it is told: nothing is sent while it runs, every byte goes
+    through the transport's buffer, and a C{loseConnection} of its event
+    ends in C{connectionLost} after the poll, as on a stock transport
+    (where C{doWrite} at the next poll closes).
     """
 
     _inEvent = False
@@ -364,6 +366,12 @@ class _PromptWrites:
     #: The port's L{_SendsAfterPoll} (L{None}: made by something else than
     #: a prompt port, the writes of an event are sent when it ends).
     _sends = None
+    #: In the port's L{_SendsAfterPoll}, not yet handled.
+    _queued = False
+    #: Whether the send after the poll may close with close() alone: the
+    #: read of the event that queued it left nothing unread (see
+    #: PromptTCPServer._readSome).
+    _bareCloseAtSend = False
 
     def __init__(self, sock, protocol, client, server, sessionno, reactor):
         super().__init__(sock, protocol, client, server, sessionno, reactor)
@@ -416,6 +424,16 @@ class _PromptWrites:
             self.reactor.removeWriter(self)
 
     def doRead(self):
+        if self._queued:
+            # Read again before the send after the poll (a reactor that runs
+            # its timed calls after the next poll's events, as asyncio's
+            # does): what the last event wrote goes first, and a close it
+            # asked for calls shutdown() first (this event may be input).
+            self._bareCloseAtSend = False
+            self._pollHandled()
+            if self.disconnected:
+                # (It closed, as that event asked.)
+                return None
         if self._writeRegistered:
             # Already waiting for writability: the stock path.
             return super().doRead()
@@ -430,9 +448,8 @@ class _PromptWrites:
                 self._writesPending = False
                 self.startWriting()
             elif self._sends is not None:
-                # (_pollHandled sets _shouldShutdown once it has sent.)
+                self._bareCloseAtSend = not self._shouldShutdown
                 self._sends.add(self)
-                return None
             else:
                 self._writePromptly()
         if why is None:
@@ -466,13 +483,18 @@ class _PromptWrites:
     def _pollHandled(self) -> None:
         """
         The reactor handled the events of the poll in which this connection
-        wrote: send (or close).
+        wrote: send (or close), once.
         """
+        if not self._queued:
+            return
+        self._queued = False
+        # A close here is the one the event asked for: after a read that
+        # left nothing unread, close() alone (PromptTCPServer._readSome).
+        # Any other close calls shutdown() first.
+        self._shouldShutdown = not self._bareCloseAtSend
         try:
             self._writePromptly()
         finally:
-            # (See PromptTCPServer._readSome: a close from now on may find
-            # input unread.)
             self._shouldShutdown = True
 
     def _writePromptly(self) -> None:
@@ -550,7 +572,7 @@ class _SendsAfterPoll:
     """
     The connections of a prompt port (L{_PromptAccepts}) that wrote while
     the reactor handled the events of its current poll: each sends (or
-    closes) once they are all handled, in the order they wrote.
+    closes) once they are all handled, in the order their events ended.
 
     On loopback, the sender's kernel delivers each send to the peer and
     wakes the peer's process if it sleeps, the costliest part of a small
@@ -560,24 +582,31 @@ class _SendsAfterPoll:
     handling between them, nearly every send woke a sleeping client: 7 to
     9 % of a login's CPU time more, at 32 logins at a time.
 
-    Sending waits for the reactor's next round of timed calls
-    (C{callLater(0)}), which comes right after the poll's events.
+    Sending is a timed call (C{callLater(0)}). The epoll, poll and select
+    reactors run it right after the poll's events (and the thread calls
+    and timers already due). A reactor that runs it later, after the next
+    poll's events (asyncio's), still sends in order: a queued connection
+    that reads again sends what it wrote first.
     """
 
     def __init__(self, reactor: Any) -> None:
         self._reactor = reactor
         self._waiting: list = []
+        self._call: Any = None
 
     def add(self, transport: Any) -> None:
         """
         C{transport} has something to send (or will close) after the poll.
         """
-        waiting = self._waiting
-        waiting.append(transport)
-        if len(waiting) == 1:
-            self._reactor.callLater(0, self._send)
+        transport._queued = True
+        self._waiting.append(transport)
+        call = self._call
+        if call is None or not call.active():
+            # (Also if someone cancelled it: what waits is not left behind.)
+            self._call = self._reactor.callLater(0, self._send)
 
     def _send(self) -> None:
+        self._call = None
         waiting = self._waiting
         self._waiting = []
         for transport in waiting:
@@ -680,8 +709,9 @@ class PromptTCPServer(_PromptWrites, tcp.Server):
             data = self.socket.recv(self.bufferSize)
         except OSError as e:
             return None if e.args[0] == EWOULDBLOCK else _main.CONNECTION_LOST
-        # A clean close in this event, while nothing is left unread (this
-        # read did not fill the buffer, or found the end), is close() alone:
+        # A clean close asked for in this event, while nothing is left
+        # unread (this read did not fill the buffer, or found the end), is
+        # close() alone (at the send after the poll: see _pollHandled):
         # a stock transport calls shutdown() first, which Twisted's own
         # _closeSocket says is not needed for a socket this process alone
         # holds (accepted sockets are close-on-exec), and which costs a
