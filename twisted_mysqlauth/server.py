@@ -344,7 +344,7 @@ class _PromptWrites:
     protocol handles an event of this connection (C{dataReceived}, or
     C{connectionMade} when accepted) are sent by the same C{doWrite} (or,
     for the usual small reply, a shortened copy of it: see
-    L{_writePromptly}) right after the poll's events, with those of every
+    L{_pollHandled}) right after the poll's events, with those of every
     other connection of the port that wrote in that poll (see
     L{_SendsAfterPoll}); only what the kernel does not take at once waits
     for writability, as before. C{loseConnection} with nothing left to
@@ -447,11 +447,14 @@ class _PromptWrites:
                 # Lost while reading: let the reactor deal with both.
                 self._writesPending = False
                 self.startWriting()
-            elif self._sends is not None:
-                self._bareCloseAtSend = not self._shouldShutdown
-                self._sends.add(self)
             else:
-                self._writePromptly()
+                self._bareCloseAtSend = not self._shouldShutdown
+                if self._sends is not None:
+                    self._sends.add(self)
+                else:
+                    # (Not made by a prompt port: send now.)
+                    self._queued = True
+                    self._pollHandled()
         if why is None:
             # (See PromptTCPServer._readSome: a close from now on may find
             # input unread.)
@@ -483,59 +486,57 @@ class _PromptWrites:
     def _pollHandled(self) -> None:
         """
         The reactor handled the events of the poll in which this connection
-        wrote: send (or close), once.
+        wrote: send what it wrote (or close), once, by C{doWrite} or for the
+        usual small reply a shortened copy of it; only what the kernel does
+        not take at once waits for writability.
         """
         if not self._queued:
             return
-        self._queued = False
+        self._queued = self._writesPending = False
+        if self.disconnected or self._aborting or self._writeRegistered:
+            return
         # A close here is the one the event asked for: after a read that
         # left nothing unread, close() alone (PromptTCPServer._readSome).
         # Any other close calls shutdown() first.
         self._shouldShutdown = not self._bareCloseAtSend
         try:
-            self._writePromptly()
+            if self.producer is not None or self._writeDisconnecting or self.dataBuffer:
+                why = self.doWrite()
+            elif self._tempDataLen:
+                # What doWrite does with a buffer of its own that is empty,
+                # shortened: send the joined writes; keep what the kernel did
+                # not take, and wait for writability.
+                chunks = self._tempDataBuffer
+                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                self._tempDataBuffer = []
+                self._tempDataLen = 0
+                why = self._sendSome(data)
+                if why.__class__ is int:
+                    if why < len(data):
+                        self.dataBuffer = data
+                        self.offset = why
+                        self.startWriting()
+                        return
+                    if not self.disconnecting:
+                        # All sent, nothing else to do (the usual case).
+                        return
+                    why = self._postLoseConnection()
+            elif self.disconnecting:
+                # loseConnection() with nothing to send: what doWrite would
+                # answer, without sending zero bytes.
+                why = self._postLoseConnection()
+            else:
+                return
+            if why:
+                # As the reactor disconnects a selectable whose doWrite failed
+                # (connectionLost stops reading and writing).
+                reason = _LOST_WHILE_WRITING.get(why.__class__)
+                self.connectionLost(reason if reason is not None else _failure.Failure(why))
+            elif self.connected and (self._tempDataLen or self.offset < len(self.dataBuffer)):
+                # The kernel took part of it: wait for writability.
+                self.startWriting()
         finally:
             self._shouldShutdown = True
-
-    def _writePromptly(self) -> None:
-        self._writesPending = False
-        if self.disconnected or self._aborting or self._writeRegistered:
-            return
-        if self.producer is not None or self._writeDisconnecting or self.dataBuffer:
-            why = self.doWrite()
-        elif self._tempDataLen:
-            # What doWrite does with a buffer of its own that is empty,
-            # shortened: send the joined writes; keep what the kernel did
-            # not take, and wait for writability.
-            chunks = self._tempDataBuffer
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            self._tempDataBuffer = []
-            self._tempDataLen = 0
-            why = self._sendSome(data)
-            if why.__class__ is int:
-                if why < len(data):
-                    self.dataBuffer = data
-                    self.offset = why
-                    self.startWriting()
-                    return
-                if not self.disconnecting:
-                    # All sent, nothing else to do (the usual case).
-                    return
-                why = self._postLoseConnection()
-        elif self.disconnecting:
-            # loseConnection() with nothing to send: what doWrite would
-            # answer, without sending zero bytes.
-            why = self._postLoseConnection()
-        else:
-            return
-        if why:
-            # As the reactor disconnects a selectable whose doWrite failed
-            # (connectionLost stops reading and writing).
-            reason = _LOST_WHILE_WRITING.get(why.__class__)
-            self.connectionLost(reason if reason is not None else _failure.Failure(why))
-        elif self.connected and (self._tempDataLen or self.offset < len(self.dataBuffer)):
-            # The kernel took part of it: wait for writability.
-            self.startWriting()
 
     def getPeer(self):
         if self._peerAddress is not None:
@@ -601,7 +602,7 @@ class _SendsAfterPoll:
         transport._queued = True
         self._waiting.append(transport)
         call = self._call
-        if call is None or not call.active():
+        if call is None or call.cancelled:
             # (Also if someone cancelled it: what waits is not left behind.)
             self._call = self._reactor.callLater(0, self._send)
 
