@@ -1636,7 +1636,8 @@ def writeMarkdown(results: dict, path: str) -> None:
             "",
             "The same ratios for the same server listening with Twisted's stock ports (`twistd mysqlauth"
             " --stock-ports`) instead of its default prompt ports (`twisted_mysqlauth.server.serverEndpoint`:"
-            " writes sent at the end of the event that made them, see docs/benchmark/profile.md); for"
+            " writes sent once the reactor has handled the poll that made them, see"
+            " docs/benchmark/profile.md); for"
             " information, not the issue's measure of the shipped server:",
             "",
             "| criterion | logins/s ratio | required | met | CPU-capacity ratio | met |",
