@@ -740,13 +740,8 @@ def clients(port):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(b"abc")
             s.shutdown(socket.SHUT_WR)
-            received = b""
-            while True:
-                data = s.recv(100)
-                if not data:
-                    break
-                received += data
-            s.close()
+            with s, s.makefile("rb") as stream:
+                received = stream.read()
             print(received.decode() or "(nothing)", flush=True)
     finally:
         reactor.callFromThread(reactor.stop)
