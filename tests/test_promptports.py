@@ -716,7 +716,7 @@ class PromptPortsMixin(ListeningMixin):
         self.assertEqual(repr(transport), "<renamed>")
 
 
-#: Run by PromptTCPPortTests.test_asyncioReactor: 20 clients that each
+#: Run by PromptPortsOnAsyncioTests.test_asyncioReactor: 20 clients that each
 #: send b"abc" and end their side at once, on the asyncio reactor; prints
 #: the port's class, then what each client received.
 ASYNCIO_SCRIPT = '''
@@ -877,23 +877,6 @@ class PromptTCPPortTests(TCPAddressesMixin, PromptPortsMixin, TestCase):
     initialNoDelay = sys.platform.startswith("linux")
     bareClose = True
     directSend = True
-
-    def test_asyncioReactor(self):
-        """
-        On Twisted's asyncio reactor, which runs timed calls after the next
-        poll's events, a client that sends and at once ends its side still
-        gets the reply (a connection reading again before the send after
-        the poll sends first).
-        """
-        result = subprocess.run(
-            [sys.executable, "-c", ASYNCIO_SCRIPT],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
-        )
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(result.stdout.split(), ["PromptTCPPort"] + ["ABC"] * 20)
 
     @defer.inlineCallbacks
     def test_noDelay(self):
@@ -1280,6 +1263,29 @@ class ServerEndpointTests(TestCase):
         self.assertIs(type(port), tcp.Port)
 
 
+class PromptPortsOnAsyncioTests(TestCase):
+    """
+    The prompt TCP port on Twisted's asyncio reactor (in a child process).
+    """
+
+    def test_asyncioReactor(self):
+        """
+        On Twisted's asyncio reactor, which runs timed calls after the next
+        poll's events, a client that sends and at once ends its side still
+        gets the reply (a connection reading again before the send after
+        the poll sends first).
+        """
+        result = subprocess.run(
+            [sys.executable, "-c", ASYNCIO_SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.split(), ["PromptTCPPort"] + ["ABC"] * 20)
+
+
 class StockTCPPortTests(PromptTCPPortTests):
     """
     The same tests on a stock TCP port.
@@ -1291,9 +1297,6 @@ class StockTCPPortTests(PromptTCPPortTests):
     initialNoDelay = False
     bareClose = False
     directSend = False
-
-    def test_asyncioReactor(self):
-        raise SkipTest("its script listens with the prompt ports")
 
 
 class StockUNIXPortTests(PromptUNIXPortTests):
