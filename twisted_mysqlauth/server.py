@@ -351,11 +351,14 @@ class _PromptWrites:
     send closes then, as C{doWrite} would on the next poll.
 
     Writes made outside such an event (by a timer, by another connection)
-    take the stock path. A protocol sees no difference in what is sent or
-    when it is told: nothing is sent while it runs, every byte goes
-    through the transport's buffer, and a C{loseConnection} of its event
-    ends in C{connectionLost} after the poll, as on a stock transport
-    (where C{doWrite} at the next poll closes).
+    take the stock path. Nothing is sent while the protocol runs, every
+    byte goes through the transport's buffer, and a C{loseConnection} of
+    its event ends in C{connectionLost} after the poll. One difference: a
+    stock transport closes at its next writable event, later than this
+    one, so a write made after C{loseConnection} by a timer or another
+    connection may still be sent there and is dropped here (Twisted
+    promises neither: C{loseConnection} closes after the data written
+    before it).
     """
 
     _inEvent = False
@@ -580,8 +583,9 @@ class _SendsAfterPoll:
     send. Sent one after another, the writes of a poll wake a client
     process once: the first send wakes it, the rest find it awake. Sent
     at the end of each connection's event, with the next connection's
-    handling between them, nearly every send woke a sleeping client: 7 to
-    9 % of a login's CPU time more, at 32 logins at a time.
+    handling between them, nearly every send woke a sleeping client: 9 to
+    17 % of a login's CPU time more, at 32 logins at a time (paired
+    measurements; see bench/profile_findings.md).
 
     Sending is a timed call (C{callLater(0)}). The epoll, poll and select
     reactors run it right after the poll's events (and the thread calls
