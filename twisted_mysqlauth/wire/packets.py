@@ -382,12 +382,7 @@ def parseHandshakeResponse(
     username = payload[RESPONSE_HEADER_LENGTH:end]
     offset = end + 1
     if caps & C.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA:
-        if offset < length and payload[offset] < 0xFB:
-            # (A one-byte length, always in practice.)
-            size = payload[offset]
-            offset += 1
-        else:
-            size, offset = _lenencIntAt(payload, offset)
+        size, offset = _lenencIntAt(payload, offset)
         end = offset + size
         if end > length:
             raise Truncated(f"wanted {size} bytes at {offset}")
@@ -409,24 +404,16 @@ def parseHandshakeResponse(
     pluginName = None
     if caps & C.CLIENT_PLUGIN_AUTH and offset < length:
         # (MariaDB: "some clients lie" - the flag without the field.)
-        end = payload.find(b"\x00", offset)
-        if end < 0:
-            pluginName, offset = payload[offset:], length
-        else:
-            pluginName, offset = payload[offset:end], end + 1
+        pluginName, offset = _nulTerminatedOrRestAt(payload, offset)
     block = b""
     if caps & C.CLIENT_CONNECT_ATTRS and offset < length:
-        total = payload[offset]
-        if total < 0xFB:
-            offset += 1
-        else:
-            total, offset = _lenencIntAt(payload, offset)
+        total, offset = _lenencIntAt(payload, offset)
         if total > MAX_CONNECT_ATTRS_LENGTH:
             raise Truncated("connection attributes too long")
         if offset + total > length:
             raise Truncated(f"wanted {total} bytes at {offset}")
         block = payload[offset : offset + total]
-    if username[:1] == b"'" and len(username) >= 2 and username[-1:] == b"'":
+    if len(username) >= 2 and username[:1] == username[-1:] == b"'":
         username = username[1:-1]
     return clientCaps, maxPacket, charset, username, authResponse, database, pluginName, block
 
