@@ -1294,6 +1294,10 @@ class ServerEndpointTests(TestCase):
         from twisted.internet import reactor as globalReactor
 
         self.assertTrue(server._promptWritesSupported())
+        self.patch(server, "_PORT_INTERNALS", server._PORT_INTERNALS + ("_noSuchThing",))
+        self.assertFalse(server._promptWritesSupported())
+        self.patch(server, "_PORT_INTERNALS", server._PORT_INTERNALS[:-1])
+        self.assertTrue(server._promptWritesSupported())
         self.patch(server, "_TRANSPORT_INTERNALS", server._TRANSPORT_INTERNALS + ("_noSuchThing",))
         self.assertFalse(server._promptWritesSupported())
         endpoint = serverEndpoint(globalReactor, "tcp:0:interface=127.0.0.1")

@@ -877,11 +877,20 @@ _TRANSPORT_INTERNALS = (
     "_writeDisconnected",
     "_writeDisconnecting",
     "_postLoseConnection",
+    "_aborting",
+    "_shouldShutdown",
+    "_getLogPrefix",
+    "_addressType",
     "writeSomeData",
     "doWrite",
     "dataBuffer",
     "offset",
+    "bufferSize",
+    "SEND_LIMIT",
 )
+
+#: The same for Twisted's TCP port (L{_PromptAccepts}, L{PromptTCPPort}).
+_PORT_INTERNALS = ("_buildAddr", "_realPortNumber")
 
 
 class _ProbeReactor:
@@ -902,6 +911,6 @@ def _promptWritesSupported() -> bool:
         abstract.FileDescriptor.__init__(probe, reactor=_ProbeReactor())
     except Exception:
         return False
-    return all(hasattr(probe, name) for name in _TRANSPORT_INTERNALS) and hasattr(
-        tcp.Port, "_buildAddr"
+    return all(hasattr(probe, name) for name in _TRANSPORT_INTERNALS) and all(
+        hasattr(tcp.Port, name) for name in _PORT_INTERNALS
     )
