@@ -2,8 +2,10 @@
 Python work per login, counted rather than timed: the bytecodes executed
 and the Python functions called per login, for our server (twistd
 mysqlauth as it is, and with --stock-ports) and for the Twisted floor.
-Counts do not depend on how busy the shared machine is, so a change to the
-login path can be compared before and after in a minute.
+Counts hardly depend on how busy the shared machine is (a few per cent:
+the prompt ports' send after each poll, and the reactor's turn, are shared
+by the logins of that poll), so a change to the login path can be compared
+before and after in a minute.
 
     python bench/opcount.py                 # ours, ours --stock-ports, floor
     python bench/opcount.py --top 30        # and the 30 functions with the most bytecodes
