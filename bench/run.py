@@ -2,7 +2,7 @@
 The login-throughput benchmark of twisted_mysqlauth (issue 8), in one
 command:
 
-    python bench/run.py            # the full run (about 8 minutes)
+    python bench/run.py            # the full run (about 11 minutes)
     python bench/run.py --quick    # a smoke run (about a minute)
 
 It builds the C load generator (bench/loadgen.c), sets up a tools
@@ -10,7 +10,9 @@ virtualenv (bench/.venv: mysql-mimic, matplotlib, py-spy), prepares the
 servers' data directories in a temporary directory, then measures every
 server in the same run: in each round the servers come in a shuffled
 order, each started alone, pinned to one core (the generator on another),
-and its cells (case x concurrency) run in a shuffled order. It writes
+and its cells (case x concurrency) run in a shuffled order, those of each
+required ratio together (the throughput ones as slices taking turns: see
+Run.schedule). It writes
 docs/benchmark/results.json, results.md, chart.png and profile.md.
 
 See docs/benchmark/README.md for what each case measures.
@@ -591,6 +593,14 @@ class Run:
         self.rounds = args.rounds or (1 if self.quick else 5)
         self.duration = args.duration or (0.8 if self.quick else 2.0)
         self.warmup = 0.2 if self.quick else 0.4
+        #: The cells that a required ratio compares run as this many
+        #: slices of duration / passes seconds each, the block's cells
+        #: taking turns (see schedule).
+        self.passes = max(1, args.passes or (1 if self.quick else 4))
+        #: A slice's warm-up: the server is already warm (it ran the
+        #: block's earlier slices); the generator's connections need a
+        #: few milliseconds to reach the concurrency.
+        self.sliceWarmup = min(self.warmup, 0.25)
         self.scaleAccounts = args.scale_accounts or (10000 if self.quick else 100000)
         cores = os.cpu_count() or 1
         self.serverCore: Optional[int] = None if cores < 2 else args.server_core
@@ -603,6 +613,8 @@ class Run:
             "rounds": self.rounds,
             "duration_s": self.duration,
             "warmup_s": self.warmup,
+            "passes": self.passes,
+            "slice_warmup_s": self.sliceWarmup,
             "concurrencies": list(CONCURRENCIES),
             "server_core": self.serverCore,
             "client_core": self.clientCore,
@@ -614,7 +626,18 @@ class Run:
 
     # cells
 
-    def runCell(self, server: Server, case: dict, concurrency: int, roundNo: int) -> dict:
+    def runCell(
+        self,
+        server: Server,
+        case: dict,
+        concurrency: int,
+        roundNo: int,
+        passNo: int = 1,
+        duration: Optional[float] = None,
+        warmup: Optional[float] = None,
+    ) -> dict:
+        duration = self.duration if duration is None else duration
+        warmup = self.warmup if warmup is None else warmup
         user = case["user"]
         command = pinned(
             self.clientCore,
@@ -628,9 +651,9 @@ class Run:
                 "--concurrency",
                 str(concurrency),
                 "--duration",
-                str(self.duration),
+                str(duration),
                 "--warmup",
-                str(self.warmup),
+                str(warmup),
                 "--max-logins",
                 "2000000",
                 "--server-pid",
@@ -639,7 +662,7 @@ class Run:
         )
         before = coreBusy(), procCpuSeconds(server.process.pid), childCpu()
         result = subprocess.run(
-            command, capture_output=True, text=True, timeout=self.duration + self.warmup + 30
+            command, capture_output=True, text=True, timeout=duration + warmup + 30
         )
         after = coreBusy(), procCpuSeconds(server.process.pid), childCpu()
         try:
@@ -657,10 +680,14 @@ class Run:
                 if core is not None and core in after[0] and core in before[0]:
                     busy = after[0][core] - before[0][core]
                     cell[f"other_load_{role}_core"] = round(max(0.0, busy - own) / wall, 3)
-        cell.update(server=server.name, case=case["case"], concurrency=concurrency, round=roundNo)
+        cell.update(
+            server=server.name, case=case["case"], concurrency=concurrency, round=roundNo, **{"pass": passNo}
+        )
+        if duration != self.duration:
+            cell["slice_s"] = duration
         self.results["cells"].append(cell)
         log(
-            f"  r{roundNo} {server.name:10s} {case['case']:14s} c={concurrency:<3d}"
+            f"  r{roundNo}{f'.{passNo}' if self.passes > 1 else ''} {server.name:10s} {case['case']:14s} c={concurrency:<3d}"
             f" {cell.get('logins_per_s', 0):8.1f}/s p50 {cell.get('p50_ms', 0):7.2f} ms"
             f" p99 {cell.get('p99_ms', 0):7.2f} ms err {cell.get('errors')}"
             f" srv {cell.get('server_cpu_ms_per_login', 0):.3f} ms/login ({100 * cell.get('server_cpu_frac', 0):.0f}% core)"
@@ -968,15 +995,25 @@ class Run:
                 # The C primitives are measured among the cells too, so that
                 # the full-auth ratio compares figures taken close in time.
                 cells.append((None, None, None))
-                cells = self.schedule(cells, rng)
-                for server, case, concurrency in cells:
+                for (server, case, concurrency), passNo in self.schedule(cells, rng, self.passes):
                     if server is None:
                         primitives.append(dict(self.measurePrimitives(), round=roundNo))
                         continue
                     if server.process is None or server.process.poll() is not None:
                         log(f"  {server.name} has exited; its cell is skipped")
                         continue
-                    self.runCell(server, case, concurrency, roundNo)
+                    if passNo is None:
+                        self.runCell(server, case, concurrency, roundNo)
+                    else:
+                        self.runCell(
+                            server,
+                            case,
+                            concurrency,
+                            roundNo,
+                            passNo,
+                            self.duration / self.passes,
+                            self.sliceWarmup,
+                        )
             finally:
                 for server in order:
                     server.stop()
@@ -995,11 +1032,22 @@ class Run:
         self.results["setup"]["git_at_end"] = gitState()
 
     @staticmethod
-    def schedule(cells: List[tuple], rng: random.Random) -> List[tuple]:
+    def schedule(cells: List[tuple], rng: random.Random, passes: int = 1) -> List[tuple]:
         """
-        The order of a round's cells: random, except that the cells each
-        required ratio compares run back to back (in a random order within
-        their block), so that both sides of a ratio see the same noise.
+        The order of a round's cells, as C{(cell, passNo)}: random, except
+        that the cells each required ratio compares run together, so that
+        both sides of a ratio see the same noise.
+
+        The throughput blocks (ours, the floor and mysql-mimic at c=32; the
+        scale pair) run in C{passes} passes: in each, every cell of the
+        block runs one slice (its duration divided by C{passes}), in a
+        fresh random order. A ratio is taken between slices of the same
+        pass, seconds apart rather than a whole block apart, and a round
+        gives C{passes} of them. (This shared machine's speed changes
+        from one second to the next: two identical servers run back to
+        back for 2 s each differed by up to 20 %.) The full-auth block
+        (CPU time against the C primitives) runs once, as C{passNo}
+        L{None}; so do the cells outside the blocks.
         """
 
         def key(cell):
@@ -1020,22 +1068,30 @@ class Run:
             {("ours-scale", "native_scale", 32), ("ours-10", "native_scale", 32)},
             {("ours", "sha2_full_rsa", 32), (None, None, None)},
         ]
+        sliced = (True, True, False)
         grouped: List[List[tuple]] = [[] for _ in blocks]
-        singles: List[List[tuple]] = []
+        units: List[List[tuple]] = []
         for cell in cells:
             for i, block in enumerate(blocks):
                 if key(cell) in block:
                     grouped[i].append(cell)
                     break
             else:
-                singles.append([cell])
-        units = [g for g in grouped if g] + singles
+                units.append([(cell, None)])
+        for i, group in enumerate(grouped):
+            if not group:
+                continue
+            if sliced[i] and passes > 1:
+                unit = []
+                for passNo in range(1, passes + 1):
+                    rng.shuffle(group)
+                    unit.extend((cell, passNo) for cell in group)
+            else:
+                rng.shuffle(group)
+                unit = [(cell, None) for cell in group]
+            units.append(unit)
         rng.shuffle(units)
-        order = []
-        for unit in units:
-            rng.shuffle(unit)
-            order.extend(unit)
-        return order
+        return [item for unit in units for item in unit]
 
     def measurePrimitives(self) -> dict:
         result = subprocess.run(
@@ -1330,7 +1386,7 @@ def aggregate(results: dict) -> None:
                 "server": server,
                 "case": case,
                 "concurrency": c,
-                "rounds": len(members),
+                "measurements": len(members),
                 "logins_per_s": median([m.get("logins_per_s") for m in members]),
                 "logins_per_s_all": [m.get("logins_per_s") for m in members],
                 "p50_ms": median([m.get("p50_ms") for m in members]),
@@ -1346,25 +1402,22 @@ def aggregate(results: dict) -> None:
         )
     results["summary"] = summary
 
-    def cell(server, case, c, roundNo=None):
-        for m in cells:
-            if (
-                m["server"] == server
-                and m["case"] == case
-                and m["concurrency"] == c
-                and (roundNo is None or m["round"] == roundNo)
-            ):
-                return m
-        return None
+    byPass: Dict[tuple, dict] = {}
+    for m in cells:
+        byPass[(m["server"], m["case"], m["concurrency"], m["round"], m.get("pass", 1))] = m
 
     def pairedRatio(a: tuple, b: tuple, c: int, key: str = "logins_per_s", invert: bool = False):
         """
-        The median over rounds of a/b measured in the same round.
+        The median of a/b over the passes of every round (the ratio of two
+        slices of the same pass; a cell that is not sliced is pass 1 of its
+        round), and the list of those ratios.
         """
         ratios = []
-        for roundNo in range(1, results["rounds"] + 1):
-            x, y = cell(*a, c, roundNo), cell(*b, c, roundNo)
-            if x and y and x.get(key) and y.get(key):
+        for (server, case, conc, roundNo, passNo), x in sorted(byPass.items()):
+            if (server, case, conc) != (*a, c):
+                continue
+            y = byPass.get((*b, c, roundNo, passNo))
+            if y and x.get(key) and y.get(key):
                 ratios.append(y[key] / x[key] if invert else x[key] / y[key])
         return (round(statistics.median(ratios), 3) if ratios else None), [round(r, 3) for r in ratios]
 
@@ -1378,7 +1431,7 @@ def aggregate(results: dict) -> None:
             row[f"x_{peer}"] = value
             ratios[f"{row['server']}/{row['case']}/c{row['concurrency']} vs {peer}"] = {
                 "median": value,
-                "rounds": per,
+                "per_pass": per,
             }
             cpu, _ = pairedRatio(
                 (row["server"], row["case"]),
@@ -1417,7 +1470,7 @@ def aggregate(results: dict) -> None:
             value,
             threshold,
             cpuValue=cpu,
-            detail=f"logins/s ratio per round {per}; CPU-capacity ratio per round {cpuPer}",
+            detail=f"logins/s ratio per pass {per}; CPU-capacity ratio per pass {cpuPer}",
         )
         if informational:
             criteria[-1]["informational"] = True
@@ -1460,12 +1513,15 @@ def aggregate(results: dict) -> None:
     perRound, perRoundWork = [], []
     for p in prims:
         f = [m for m in full if m["round"] == p.get("round") and m.get("server_cpu_ms_per_login")]
-        q = [m for m in fast if m["round"] == p.get("round") and m.get("server_cpu_ms_per_login")]
+        # (The fast path's slices of that round: their median.)
+        q = median(
+            [m["server_cpu_ms_per_login"] for m in fast if m["round"] == p.get("round") and m.get("server_cpu_ms_per_login")]
+        )
         if f and p.get("c_full_auth_primitives_us"):
             perRound.append(f[0]["server_cpu_ms_per_login"] * 1000 / p["c_full_auth_primitives_us"])
             if q:
                 perRoundWork.append(
-                    (f[0]["server_cpu_ms_per_login"] - q[0]["server_cpu_ms_per_login"])
+                    (f[0]["server_cpu_ms_per_login"] - q)
                     * 1000
                     / p["c_full_auth_primitives_us"]
                 )
@@ -1577,9 +1633,18 @@ def writeMarkdown(results: dict, path: str) -> None:
         " (a shared machine: other jobs ran beside the benchmark).",
         f"Every server pinned to core {results['server_core']}, the load generator to core {results['client_core']};"
         f" {results['rounds']} round(s); in each, all servers run and the cells (server × case × concurrency) come in"
-        f" a shuffled order, those that a required ratio compares back to back; each cell {results['duration_s']} s"
-        f" after a {results['warmup_s']} s warm-up. Figures are medians over the rounds; ratios are medians of the"
-        " ratios measured within the same round.",
+        f" a shuffled order, those that a required ratio compares together; each cell {results['duration_s']} s"
+        f" after a {results['warmup_s']} s warm-up."
+        + (
+            f" The cells of the throughput ratios (ours, the floor and mysql-mimic at c=32; the scale pair) run in"
+            f" {results['passes']} passes per round, each cell a {results['duration_s'] / results['passes']:g} s slice"
+            f" (after a {results['slice_warmup_s']} s warm-up) in each pass, the block's cells taking turns in a fresh"
+            " random order. Figures are medians over the rounds' cells or slices; ratios are medians of the ratios of"
+            " two slices of the same pass (or two cells of the same round)."
+            if results.get("passes", 1) > 1
+            else " Figures are medians over the rounds; ratios are medians of the ratios measured within the same"
+            " round."
+        ),
         gitLine(results),
         "",
         "| server | case | c | logins/s | p50 ms | p99 ms | errors | server CPU ms/login | server core use |"
@@ -1603,12 +1668,13 @@ def writeMarkdown(results: dict, path: str) -> None:
         " core); below 100 % at c=8 and c=32 the server was waiting for a core shared with other jobs, or for the"
         " generator. “others on server core” is the rest of that core's busy time (/proc/stat) in the cell: other"
         " jobs of this shared machine, and kernel interrupt work (loopback TCP runs partly in softirq). “gen. core"
-        " use” is the generator's own CPU time (getrusage) over the window, the highest of the rounds: it must stay"
-        " well below 100 % (⚠ marks 80 % or more: there the generator may have limited the rate). The × columns are logins/s ratios measured within the same round (medians over rounds).",
+        " use” is the generator's own CPU time (getrusage) over the window, the highest of its measurements: it must stay"
+        " well below 100 % (⚠ marks 80 % or more: there the generator may have limited the rate). The × columns"
+        " are logins/s ratios measured within the same pass or round (medians).",
         "",
         "## Required ratios",
         "",
-        "The issue's measure is logins/s, measured in the same round (value, met). Because the machine is"
+        "The issue's measure is logins/s, measured in the same pass (value, met). Because the machine is"
         " shared, the CPU-capacity ratio is given beside it: the same ratio computed from the servers' CPU time"
         " per login (logins per CPU-second), which does not depend on how much of the core the server was given.",
         "",
@@ -1715,7 +1781,7 @@ colors = {"1": "#9ecae1", "8": "#4292c6", "32": "#08519c"}
 for i, c in enumerate(["1", "8", "32"]):
     ax1.bar([x + (i - 1) * width for x in xs], series[c], width, label=f"c={c}", color=colors[c])
     ax2.bar([x + (i - 1) * width for x in xs], cpu[c], width, label=f"c={c}", color=colors[c])
-ax1.set_ylabel("logins/s (median of rounds)")
+ax1.set_ylabel("logins/s (median)")
 ax1.set_title(data["title"])
 ax1.set_xticks(list(xs)); ax1.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
 ax1.legend(); ax1.grid(axis="y", alpha=0.3)
@@ -1840,6 +1906,11 @@ def main() -> None:
     )
     parser.add_argument("--server-core", type=int, default=1)
     parser.add_argument("--client-core", type=int, default=0)
+    parser.add_argument(
+        "--passes",
+        type=int,
+        help="slices per cell of the ratio blocks, taking turns (default 4, 1 with --quick)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed of the shuffles")
     parser.add_argument("--no-mariadb", action="store_true")
     parser.add_argument(
