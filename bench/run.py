@@ -2,7 +2,7 @@
 The login-throughput benchmark of twisted_mysqlauth (issue 8), in one
 command:
 
-    python bench/run.py            # the full run (about 11 minutes)
+    python bench/run.py            # the full run (about 10 minutes)
     python bench/run.py --quick    # a smoke run (about a minute)
 
 It builds the C load generator (bench/loadgen.c), sets up a tools
