@@ -1066,9 +1066,9 @@ class Run:
         gives C{passes} of them. (This shared machine's speed changes
         from one second to the next: the scale pair, whose logins cost the
         same, run back to back for 2 s each, differed by up to 24 % in a
-        round.) The full-auth block
-        (CPU time against the C primitives) runs once, as C{passNo}
-        L{None}; so do the cells outside the blocks.
+        round.) The full-auth block (CPU time against the C primitives)
+        runs once, as C{passNo} L{None}; so do the cells outside the
+        blocks.
         """
 
         def key(cell):
